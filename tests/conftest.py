@@ -1,0 +1,7 @@
+"""Suite-wide fixtures: every test runs offline against loopback stand-ins."""
+
+pytest_plugins = [
+    "tests.stand_ins.hf_plugin",
+    "tests.stand_ins.openai_plugin",
+    "tests.stand_ins.replay_plugin",
+]
