@@ -1,0 +1,55 @@
+"""Hugging Face inference tasks as LangChain tools: `HuggingFaceToolkit().get_tools()`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.tools import BaseTool, BaseToolkit
+from pydantic import ConfigDict, Field, PrivateAttr
+
+from tools.find_models import FindModelsTool
+from tools.settings import HFSettings
+from tools.tasks import TASKS, TaskSpec, get_spec
+from tools.tool import Backend, HFTaskTool, TaskResult
+
+
+class HuggingFaceToolkit(BaseToolkit):
+    """One tool per HF inference task (all, or the `tasks` asked for), plus `find_models`."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    tasks: list[str] | None = Field(default=None, description="Task names to include; None means all.")
+    settings: HFSettings | None = Field(default=None, description="Defaults to HFSettings.from_env().")
+    include_find_models: bool = True
+    _backend: Backend | None = PrivateAttr(default=None)
+
+    def model_post_init(self, context: Any, /) -> None:
+        for task in self.tasks or []:
+            get_spec(task)  # unknown names fail here, with the list of known ones
+
+    @property
+    def backend(self) -> Backend:
+        """Shared settings, artifact store and model catalog (made on first use)."""
+        if self._backend is None:
+            self._backend = Backend(self.settings or HFSettings.from_env())
+        return self._backend
+
+    def specs(self) -> list[TaskSpec]:
+        return [get_spec(t) for t in self.tasks] if self.tasks else list(TASKS)
+
+    def get_tools(self) -> list[BaseTool]:
+        tools: list[BaseTool] = [HFTaskTool(spec, self.backend) for spec in self.specs()]
+        if self.include_find_models:
+            tools.append(FindModelsTool(backend=self.backend))
+        return tools
+
+
+__all__ = [
+    "TASKS",
+    "FindModelsTool",
+    "HFSettings",
+    "HFTaskTool",
+    "HuggingFaceToolkit",
+    "TaskResult",
+    "TaskSpec",
+]

@@ -1,0 +1,186 @@
+"""Files in and out: which inputs may be read, and how made files are saved."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import socket
+import stat
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypedDict
+from urllib.parse import urljoin, urlsplit
+
+import httpx2
+from huggingface_hub.inference._common import MimeBytes
+from huggingface_hub.utils import get_session
+
+from tools.errors import InputRefused
+from tools.media import ACCEPTS, MediaKind, looks_complete, sniff
+from tools.settings import HFSettings
+
+FOLDERS: dict[str, str] = {"image": "images", "audio": "audios", "video": "videos", "document": "documents"}
+MAX_REDIRECTS = 5
+
+
+class FileArtifact(TypedDict):
+    """A file a tool made: where it is and what it holds."""
+
+    path: str
+    mime_type: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class MediaInput:
+    """Media bytes accepted as a tool input, with where they came from."""
+
+    data: MimeBytes
+    source: str
+    kind: MediaKind
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class ArtifactStore:
+    """Reads media inputs under a policy and writes outputs under the output folder."""
+
+    def __init__(self, settings: HFSettings) -> None:
+        self.settings = settings
+        self.output_dir = settings.output_dir.expanduser().resolve()
+        self._lock = threading.Lock()
+
+    # ---------- inputs ----------
+    def load(self, value: str, kind: MediaKind) -> MediaInput:
+        """Resolve a path or URL to media bytes of `kind`, or refuse with a clear reason."""
+        text = (value or "").strip()
+        if not text:
+            raise InputRefused(f"no {kind} was given")
+        scheme = urlsplit(text).scheme.lower()
+        if scheme in ("http", "https"):
+            data = self._download(text)
+            source = text
+        elif scheme and len(scheme) > 1:
+            raise InputRefused(f"'{scheme}:' URLs are not accepted; give an http(s) URL or a file path")
+        else:
+            path = self._allowed_path(text)
+            data = path.read_bytes()
+            source = str(path)
+        return MediaInput(self._check_media(data, kind, source), source, kind)
+
+    def _allowed_path(self, text: str) -> Path:
+        raw = Path(text)
+        if text.startswith("~"):
+            raise InputRefused(f"'{text}' is outside the allowed folders (home-relative paths are not read)")
+        candidates = [raw] if raw.is_absolute() else [Path.cwd() / raw, self.output_dir / raw]
+        for candidate in candidates:
+            if candidate.exists():
+                break
+        else:
+            raise InputRefused(f"file not found: '{text}'")
+        resolved = candidate.resolve()
+        if not any(resolved.is_relative_to(d) for d in self.settings.input_dirs):
+            raise InputRefused(
+                f"'{text}' is outside the allowed folders; allowed: "
+                + ", ".join(str(d) for d in self.settings.input_dirs)
+                + " (set HUGGINGGPT_ALLOWED_DIRS to add more)"
+            )
+        info = resolved.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise InputRefused(f"'{text}' is not a regular file")
+        if info.st_size > self.settings.max_input_bytes:
+            raise InputRefused(self._too_big(text, info.st_size))
+        return resolved
+
+    def _too_big(self, source: str, size: int) -> str:
+        return (
+            f"'{source}' is too large ({size / 1e6:.1f} MB; the limit is {self.settings.max_input_mb:g} MB)"
+        )
+
+    def _check_host(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https"):
+            raise InputRefused(f"'{url}' is not an http(s) URL")
+        host = parts.hostname
+        if not host:
+            raise InputRefused(f"'{url}' has no host")
+        if self.settings.allow_private_urls:
+            return
+        try:
+            infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError) as error:
+            raise InputRefused(f"cannot resolve the host of '{url}' ({error})") from None
+        if not infos or not all(_is_public(info[4][0]) for info in infos):
+            raise InputRefused(
+                f"'{url}' points to a private, loopback or link-local address; only public URLs are fetched"
+            )
+
+    def _download(self, url: str) -> bytes:
+        limit = self.settings.max_input_bytes
+        session = get_session()
+        for _ in range(MAX_REDIRECTS + 1):
+            self._check_host(url)
+            try:
+                with session.stream(
+                    "GET", url, follow_redirects=False, timeout=self.settings.timeout
+                ) as response:
+                    if response.is_redirect:
+                        url = urljoin(url, response.headers.get("Location", ""))
+                        continue
+                    if response.status_code >= 400:
+                        raise InputRefused(f"'{url}' could not be fetched (HTTP {response.status_code})")
+                    declared = int(response.headers.get("Content-Length") or 0)
+                    if declared > limit:
+                        raise InputRefused(self._too_big(url, declared))
+                    body = bytearray()
+                    for chunk in response.iter_bytes():
+                        body.extend(chunk)
+                        if len(body) > limit:
+                            raise InputRefused(self._too_big(url, len(body)))
+                    return bytes(body)
+            except httpx2.HTTPError as error:
+                raise InputRefused(f"'{url}' could not be fetched ({type(error).__name__})") from None
+        raise InputRefused(f"'{url}' redirects too many times")
+
+    def _check_media(self, data: bytes, kind: MediaKind, source: str) -> MimeBytes:
+        found = sniff(data)
+        if found is None or found[2] not in ACCEPTS[kind]:
+            what = f"{found[2]} ({found[0]})" if found else "not a recognised media file"
+            raise InputRefused(
+                f"'{source}' is not {'an' if kind[0] in 'aeiou' else 'a'} {kind}: it is {what}"
+            )
+        return MimeBytes(data, mime_type=found[0])
+
+    # ---------- outputs ----------
+    def save(self, data: bytes, kind: MediaKind | None = None) -> FileArtifact:
+        """Save media bytes under the output folder with a content-derived name."""
+        found = sniff(data)
+        if found is None:
+            raise ValueError("the server returned bytes that are not a known media format")
+        mime, ext, sniffed_kind = found
+        if kind and sniffed_kind not in ACCEPTS[kind]:
+            raise ValueError(f"expected {kind} but the server returned {mime}")
+        if not looks_complete(data, mime):
+            raise ValueError(f"the server returned a truncated {mime} file")
+        folder = self.output_dir / FOLDERS[kind or sniffed_kind]
+        path = folder / f"{hashlib.sha256(data).hexdigest()[:12]}{ext}"
+        with self._lock:
+            folder.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                tmp = path.with_suffix(path.suffix + ".part")
+                tmp.write_bytes(data)
+                tmp.replace(path)
+        return FileArtifact(path=self.display_path(path), mime_type=mime, kind=kind or sniffed_kind)
+
+    def display_path(self, path: Path) -> str:
+        """Path relative to the current folder when inside it, else absolute."""
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)

@@ -1,0 +1,222 @@
+"""Which models serve a task right now: Hub search by live providers, cached, in fallback order."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from huggingface_hub import HfApi
+from huggingface_hub.errors import RepositoryNotFoundError
+from huggingface_hub.hf_api import ModelInfo
+
+from tools.settings import HFSettings
+
+T = TypeVar("T")
+SEARCH_LIMIT = 40
+EXPAND = ["inferenceProviderMapping", "likes", "downloads", "pipeline_tag", "library_name", "tags"]
+_LOOKUPS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="hub-lookup")
+
+
+class HubUnavailable(RuntimeError):
+    """The Hub could not be asked which models serve a task."""
+
+
+@dataclass(frozen=True)
+class ModelCandidate:
+    """A model that some provider serves for a task now."""
+
+    id: str
+    providers: tuple[str, ...]
+    likes: int = 0
+    downloads: int = 0
+    library: str | None = None
+    tags: tuple[str, ...] = ()
+
+    @property
+    def description(self) -> str:
+        """One line: what it is and who serves it."""
+        extras = [t for t in self.tags if t.startswith(("license:", "language:"))][:2]
+        bits = [self.library or "model", *extras, f"served by {', '.join(self.providers)}"]
+        return " · ".join(bits)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "likes": self.likes,
+            "downloads": self.downloads,
+            "providers": list(self.providers),
+            "description": self.description,
+        }
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One (model, provider) pair to try."""
+
+    model: str
+    provider: str
+
+
+def normalize_task(task: str) -> str:
+    """'text_to_image', 'Text-To-Image ' -> 'text-to-image'."""
+    return task.strip().lower().replace("_", "-").replace(" ", "-")
+
+
+def live_providers(info: ModelInfo, task: str) -> tuple[str, ...]:
+    """Providers whose mapping for this model is live for `task`, in the Hub's order."""
+    return tuple(
+        m.provider
+        for m in info.inference_provider_mapping or []
+        if m.status == "live"
+        and (not m.task or m.task == task or (task == "text-generation" and m.task == "conversational"))
+    )
+
+
+def with_deadline(fn: Callable[[], T], seconds: float) -> T:
+    """Run a blocking Hub look-up in a worker thread and stop waiting after `seconds`."""
+    future = _LOOKUPS.submit(fn)
+    try:
+        return future.result(timeout=seconds)
+    except FutureTimeout:
+        raise HubUnavailable(f"the Hub did not answer within {seconds:g} s") from None
+
+
+@dataclass
+class _Entry:
+    value: Any
+    expires: float
+
+
+@dataclass
+class ModelCatalog:
+    """Hub search for served models, with a time-limited cache shared by all tools."""
+
+    settings: HFSettings
+    api: HfApi = field(default_factory=HfApi)
+    _cache: dict[tuple[str, ...], _Entry] = field(default_factory=dict, repr=False)
+    _locks: dict[tuple[str, ...], threading.Lock] = field(default_factory=dict, repr=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _cached(self, key: tuple[str, ...], load: Callable[[], T]) -> T:
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:  # one look-up per key at a time; the others wait for its answer
+            entry = self._cache.get(key)
+            if entry and entry.expires > time.monotonic():
+                return entry.value
+            value = with_deadline(load, self.settings.timeout)
+            self._cache[key] = _Entry(value, time.monotonic() + self.settings.model_cache_seconds)
+            return value
+
+    def _token(self) -> str | bool | None:
+        return self.settings.token() or None
+
+    def candidates(self, task: str, *, need: str | None = None, limit: int = 10) -> list[ModelCandidate]:
+        """Models served for `task` now, best first; `need` (free text) re-ranks by matching words."""
+        task = normalize_task(task)
+        found = self._cached(("search", task), lambda: self._search(task))
+        if need:
+            found = self._rank_by_need(found, need, task)
+        return found[:limit]
+
+    def _search(self, task: str, search: str | None = None) -> list[ModelCandidate]:
+        try:
+            infos = list(
+                self.api.list_models(
+                    pipeline_tag=task,
+                    inference_provider="all",
+                    search=search,
+                    sort="likes",
+                    limit=SEARCH_LIMIT,
+                    expand=EXPAND,  # type: ignore[arg-type]
+                    token=self._token(),
+                )
+            )
+        except Exception as error:  # the Hub is down or refused: say so in one sentence
+            raise HubUnavailable(f"the Hub model search failed ({type(error).__name__})") from error
+        return self._rank(infos, task)
+
+    def _rank(self, infos: list[ModelInfo], task: str) -> list[ModelCandidate]:
+        wanted = self.settings.provider
+        out = []
+        for info in infos:
+            providers = live_providers(info, task)
+            if wanted != "auto":
+                providers = tuple(p for p in providers if p == wanted)
+            if providers:
+                out.append(
+                    ModelCandidate(
+                        id=info.id,
+                        providers=providers,
+                        likes=info.likes or 0,
+                        downloads=info.downloads or 0,
+                        library=info.library_name,
+                        tags=tuple(info.tags or ()),
+                    )
+                )
+        out.sort(key=lambda c: math.log1p(c.likes) + 0.5 * math.log1p(c.downloads), reverse=True)
+        return out
+
+    def _rank_by_need(self, found: list[ModelCandidate], need: str, task: str) -> list[ModelCandidate]:
+        words = {w for w in re.findall(r"[a-z0-9]+", need.lower()) if len(w) > 1}
+        if not words:
+            return found
+
+        def score(c: ModelCandidate) -> int:
+            hay = " ".join((c.id, *c.tags)).lower()
+            return sum(w in hay for w in words)
+
+        matching = [c for c in found if score(c)]
+        if not matching:
+            extra = self._cached(("search", task, need.lower()), lambda: self._search(task, need.strip()))
+            matching = extra
+        matching.sort(key=score, reverse=True)
+        rest = [c for c in found if c not in matching]
+        return matching + rest
+
+    def providers_for(self, model: str, task: str) -> tuple[str, ...]:
+        """Live providers of one named model for `task` (empty if none)."""
+        task = normalize_task(task)
+
+        def load() -> tuple[str, ...]:
+            try:
+                info = self.api.model_info(model, expand=["inferenceProviderMapping"], token=self._token())
+            except RepositoryNotFoundError:
+                return ()
+            except Exception as error:
+                raise HubUnavailable(f"the Hub look-up of {model} failed ({type(error).__name__})") from error
+            return live_providers(info, task)
+
+        providers = self._cached(("model", model, task), load)
+        wanted = self.settings.provider
+        return providers if wanted == "auto" else tuple(p for p in providers if p == wanted)
+
+    def attempts(self, task: str, model: str | None = None) -> list[Attempt]:
+        """What to try, in order, bounded by `max_attempts`.
+
+        A named model is tried on each provider that serves it; otherwise the best
+        served models are tried, each on its first live provider.
+        """
+        limit = self.settings.max_attempts
+        if model and model.startswith(("http://", "https://")):
+            return [Attempt(model, "hf-inference")]
+        if model:
+            return [Attempt(model, p) for p in self.providers_for(model, task)][:limit]
+        return [Attempt(c.id, c.providers[0]) for c in self.candidates(task, limit=limit)]
+
+    async def aattempts(self, task: str, model: str | None = None) -> list[Attempt]:
+        """`attempts` without blocking the event loop."""
+        return await asyncio.to_thread(self.attempts, task, model)
+
+    def forget(self) -> None:
+        """Drop every cached answer."""
+        with self._guard:
+            self._cache.clear()

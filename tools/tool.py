@@ -1,0 +1,255 @@
+"""One generic tool for every HF task: resolve inputs -> pick model -> call -> save outputs -> summarise."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+from huggingface_hub import AsyncInferenceClient, InferenceClient
+from huggingface_hub.inference._providers import get_provider_helper
+from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
+from langchain_core.tools import BaseTool, ToolException
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from tools.artifacts import ArtifactStore, FileArtifact, MediaInput
+from tools.errors import Cause, Failure, InputRefused, classify, tool_error
+from tools.models import Attempt, HubUnavailable, ModelCatalog, with_deadline
+from tools.outputs import Context, Rendered, render
+from tools.settings import HFSettings
+from tools.tasks import TaskSpec
+
+MODEL_PATTERN = r"^(https?://\S+|[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?)$"
+RATE_LIMIT_RETRIES = 2
+MAX_RETRY_WAIT = 30.0
+
+
+class FailedAttempt(TypedDict):
+    model: str
+    provider: str
+    error: str
+
+
+class TaskResult(TypedDict):
+    """The artifact of a task tool: typed metadata, never bytes."""
+
+    task: str
+    model: str
+    provider: str
+    seconds: float
+    files: list[FileArtifact]
+    data: dict[str, Any]
+    failed_attempts: list[FailedAttempt]
+
+
+@dataclass
+class Backend:
+    """What all tools of one toolkit share: settings, files, and the model catalog."""
+
+    settings: HFSettings
+    store: ArtifactStore = field(init=False)
+    catalog: ModelCatalog = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.store = ArtifactStore(self.settings)
+        self.catalog = ModelCatalog(self.settings)
+
+
+def args_schema(spec: TaskSpec) -> type[BaseModel]:
+    """A pydantic model with one described field per input, plus an optional `model`."""
+    fields: dict[str, Any] = {}
+    for arg in spec.args:
+        annotation = arg.type if arg.required else arg.type | None
+        default = ... if arg.required else None
+        fields[arg.name] = (annotation, Field(default, description=arg.description, **arg.limits))
+    fields["model"] = (
+        str | None,
+        Field(None, description="Hub model id to use; omit to pick a served one.", max_length=300,
+              pattern=MODEL_PATTERN),
+    )  # fmt: skip
+    title = "".join(part.title() for part in spec.task.split("-")) + "Input"
+    return create_model(title, __config__=ConfigDict(extra="forbid"), **fields)
+
+
+class _Call:
+    """The state of one tool call: inputs, attempts made, the answer."""
+
+    def __init__(self, tool: HFTaskTool, kwargs: dict[str, Any]) -> None:
+        self.tool = tool
+        self.spec = tool.spec
+        self.model = kwargs.pop("model", None)
+        self.args = {k: v for k, v in kwargs.items() if v is not None}
+        self.media: dict[str, MediaInput] = {}
+        self.failed: list[FailedAttempt] = []
+        self.started = time.monotonic()
+        self.last: tuple[Attempt, Failure] = (
+            Attempt(self.model or "?", "?"),
+            Failure(Cause.UNKNOWN, "not run"),
+        )
+
+    @property
+    def backend(self) -> Backend:
+        return self.tool.backend
+
+    def prepare(self) -> None:
+        """Check and load every input; refuse before anything is sent."""
+        try:
+            for arg in self.spec.args:
+                value = self.args.get(arg.name)
+                if value is None:
+                    continue
+                if arg.media:
+                    self.media[arg.name] = self.backend.store.load(value, arg.media)
+                elif arg.coerce:
+                    self.args[arg.name] = arg.coerce(value)
+        except (InputRefused, ValueError) as error:
+            raise ToolException(f"{self.spec.task} refused its input: {error}.") from None
+
+    def client_args(self) -> dict[str, Any]:
+        sent = {**self.args, **self.spec.fixed}
+        sent.update({name: item.data for name, item in self.media.items()})
+        return sent
+
+    def plan(self, attempts: list[Attempt]) -> list[Attempt]:
+        if attempts:
+            return attempts
+        if self.model:
+            raise ToolException(
+                f"{self.spec.task} cannot use {self.model}: no inference provider serves it for this task now"
+                " (check the id, or call find_models for served ones)."
+            )
+        raise ToolException(
+            f"{self.spec.task} is not served by any inference provider today, so it cannot run here"
+            " (a dedicated Inference Endpoint URL can be passed as `model`)."
+        )
+
+    def after_failure(self, attempt: Attempt, error: Exception, retries: int) -> float | None:
+        """Seconds to wait before retrying `attempt`, None to try the next one; raises if hopeless."""
+        self.last = (attempt, classify(error, self.backend.settings.timeout))
+        failure = self.last[1]
+        if failure.cause is Cause.RATE_LIMITED and retries < RATE_LIMIT_RETRIES:
+            wait = failure.retry_after if failure.retry_after is not None else 2.0**retries
+            return min(wait, MAX_RETRY_WAIT, self.backend.settings.timeout)
+        self.failed.append(
+            FailedAttempt(model=attempt.model, provider=attempt.provider, error=failure.detail)
+        )
+        if not failure.may_fall_back:
+            raise self.exhausted()
+        return None
+
+    def exhausted(self) -> ToolException:
+        """The error once nothing more will be tried."""
+        attempt, failure = self.last
+        tried = list(dict.fromkeys(f["model"] for f in self.failed))
+        return tool_error(self.spec.task, attempt.model, failure, tried)
+
+    def finish(self, attempt: Attempt, rendered: Rendered) -> tuple[str, TaskResult]:
+        seconds = round(time.monotonic() - self.started, 3)
+        result = TaskResult(
+            task=self.spec.task, model=attempt.model, provider=attempt.provider, seconds=seconds,
+            files=rendered.files, data=rendered.data, failed_attempts=self.failed,
+        )  # fmt: skip
+        line = f"Model: {attempt.model} via {attempt.provider} ({seconds:.1f} s)"
+        if self.failed:
+            line += "; failed first: " + ", ".join(f"{f['model']} ({f['error']})" for f in self.failed)
+        return f"{self.spec.task}: {rendered.facts}\n{line}", result
+
+    def render(self, attempt: Attempt, raw: Any) -> Rendered:
+        return render(raw, Context(self.spec, self.args, self.media, self.backend.store))
+
+
+class HFTaskTool(BaseTool):
+    """A LangChain tool for one Hugging Face task, served by the generic call below."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    spec: TaskSpec
+    backend: Backend
+    response_format: str = "content_and_artifact"
+
+    def __init__(self, spec: TaskSpec, backend: Backend, **kwargs: Any) -> None:
+        super().__init__(
+            name=spec.name,
+            description=spec.description,
+            args_schema=args_schema(spec),
+            spec=spec,
+            backend=backend,
+            **kwargs,
+        )
+
+    # ---- the client call, sync and async ----
+    def _warm(self, attempt: Attempt) -> None:
+        """Do the client's own blocking Hub look-ups (cached by the client) under a deadline."""
+        if attempt.model.startswith(("http://", "https://")):
+            return
+        helper = get_provider_helper(attempt.provider, self.spec.task, attempt.model)  # type: ignore[arg-type]
+        with_deadline(lambda: helper._prepare_mapping_info(attempt.model), self.backend.settings.timeout)
+
+    def _client_kwargs(self, attempt: Attempt) -> dict[str, Any]:
+        settings = self.backend.settings
+        return {"provider": attempt.provider, "token": settings.token(), "timeout": settings.timeout}
+
+    def _call_sync(self, attempt: Attempt, sent: dict[str, Any]) -> Any:
+        self._warm(attempt)
+        client = InferenceClient(**self._client_kwargs(attempt))
+        return getattr(client, self.spec.method)(**sent, model=attempt.model)
+
+    async def _call_async(self, attempt: Attempt, sent: dict[str, Any]) -> Any:
+        if self.spec.offload:
+            return await asyncio.to_thread(self._call_sync, attempt, sent)
+        await asyncio.to_thread(self._warm, attempt)
+        async with AsyncInferenceClient(**self._client_kwargs(attempt)) as client:
+            return await getattr(client, self.spec.method)(**sent, model=attempt.model)
+
+    # ---- the loop over attempts ----
+    def _run(
+        self, run_manager: CallbackManagerForToolRun | None = None, **kwargs: Any
+    ) -> tuple[str, TaskResult]:
+        call = _Call(self, kwargs)
+        call.prepare()
+        try:
+            attempts = call.plan(self.backend.catalog.attempts(self.spec.task, call.model))
+        except HubUnavailable as error:
+            raise ToolException(f"{self.spec.task} could not choose a model: {error}.") from None
+        for attempt in attempts:
+            retries = 0
+            while True:
+                try:
+                    raw = self._call_sync(attempt, call.client_args())
+                    return call.finish(attempt, call.render(attempt, raw))
+                except ToolException:
+                    raise
+                except Exception as error:
+                    wait = call.after_failure(attempt, error, retries)
+                if wait is None:
+                    break
+                retries += 1
+                time.sleep(wait)
+        raise call.exhausted()
+
+    async def _arun(
+        self, run_manager: AsyncCallbackManagerForToolRun | None = None, **kwargs: Any
+    ) -> tuple[str, TaskResult]:
+        call = _Call(self, kwargs)
+        await asyncio.to_thread(call.prepare)
+        try:
+            attempts = call.plan(await self.backend.catalog.aattempts(self.spec.task, call.model))
+        except HubUnavailable as error:
+            raise ToolException(f"{self.spec.task} could not choose a model: {error}.") from None
+        for attempt in attempts:
+            retries = 0
+            while True:
+                try:
+                    raw = await self._call_async(attempt, call.client_args())
+                    rendered = await asyncio.to_thread(call.render, attempt, raw)
+                    return call.finish(attempt, rendered)
+                except ToolException:
+                    raise
+                except Exception as error:
+                    wait = call.after_failure(attempt, error, retries)
+                if wait is None:
+                    break
+                retries += 1
+                await asyncio.sleep(wait)
+        raise call.exhausted()
