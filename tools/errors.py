@@ -11,6 +11,10 @@ from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
 from langchain_core.tools import ToolException
 
 
+class TransientToolError(ToolException):
+    """Every model tried failed for passing reasons (cold, busy, timeout...): trying again later may work."""
+
+
 class InputRefused(ValueError):
     """A tool argument was refused before anything was sent (bad path, URL, media type, size...)."""
 
@@ -30,6 +34,9 @@ class Cause(StrEnum):
     BAD_INPUT = "bad_input"
     UNKNOWN = "unknown"
 
+
+# Causes that pass with time: the whole call may be retried later.
+TRANSIENT_CAUSES = frozenset({Cause.COLD, Cause.RATE_LIMITED, Cause.SERVER, Cause.TIMEOUT, Cause.NETWORK})
 
 # Causes tied to one model or provider: the next candidate may well work.
 FALLBACK_CAUSES = frozenset(
@@ -126,11 +133,12 @@ def classify(error: BaseException, timeout: float) -> Failure:
 
 
 def tool_error(
-    task: str, model: str | None, failure: Failure, tried: list[str] | None = None
+    task: str, model: str | None, failure: Failure, tried: list[str] | None = None, transient: bool = False
 ) -> ToolException:
     """One sentence naming the task, the model and the cause."""
     who = f" with {model}" if model else ""
     also = ""
     if tried and len(tried) > 1:
         also = f"; also tried {', '.join(t for t in tried if t != model)}"
-    return ToolException(f"{task} failed{who}: {failure.detail}{also}.")
+    kind = TransientToolError if transient else ToolException
+    return kind(f"{task} failed{who}: {failure.detail}{also}.")

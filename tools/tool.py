@@ -14,7 +14,7 @@ from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from tools.artifacts import ArtifactStore, FileArtifact, MediaInput
-from tools.errors import Cause, Failure, InputRefused, classify, tool_error
+from tools.errors import TRANSIENT_CAUSES, Cause, Failure, InputRefused, classify, tool_error
 from tools.models import Attempt, HubUnavailable, ModelCatalog, with_deadline
 from tools.outputs import Context, Rendered, render
 from tools.settings import HFSettings
@@ -28,6 +28,7 @@ MAX_RETRY_WAIT = 30.0
 class FailedAttempt(TypedDict):
     model: str
     provider: str
+    cause: str
     error: str
 
 
@@ -132,17 +133,23 @@ class _Call:
             wait = failure.retry_after if failure.retry_after is not None else 2.0**retries
             return min(wait, MAX_RETRY_WAIT, self.backend.settings.timeout)
         self.failed.append(
-            FailedAttempt(model=attempt.model, provider=attempt.provider, error=failure.detail)
+            FailedAttempt(
+                model=attempt.model,
+                provider=attempt.provider,
+                cause=failure.cause.value,
+                error=failure.detail,
+            )
         )
         if not failure.may_fall_back:
             raise self.exhausted()
         return None
 
     def exhausted(self) -> ToolException:
-        """The error once nothing more will be tried."""
+        """The error once nothing more will be tried (transient if every failure was)."""
         attempt, failure = self.last
         tried = list(dict.fromkeys(f["model"] for f in self.failed))
-        return tool_error(self.spec.task, attempt.model, failure, tried)
+        transient = bool(self.failed) and all(f["cause"] in TRANSIENT_CAUSES for f in self.failed)
+        return tool_error(self.spec.task, attempt.model, failure, tried, transient)
 
     def finish(self, attempt: Attempt, rendered: Rendered) -> tuple[str, TaskResult]:
         seconds = round(time.monotonic() - self.started, 3)
