@@ -22,7 +22,7 @@ def read_environment(env_file: str | Path | None = ".env") -> dict[str, str]:
     return merged
 
 
-def _first(env: Mapping[str, str], *names: str) -> str | None:
+def first_value(env: Mapping[str, str], *names: str) -> str | None:
     for name in names:
         value = env.get(name, "").strip()
         if value:
@@ -68,7 +68,7 @@ class HFSettings(BaseModel):
     def hf_fields(cls, env: Mapping[str, str]) -> dict[str, Any]:
         """The toolkit's fields found in `env` (used by subclasses that add their own)."""
         fields: dict[str, Any] = {}
-        token = _first(env, "HF_TOKEN", "HUGGINGFACEHUB_API_TOKEN", "HUGGING_FACE_HUB_TOKEN")
+        token = first_value(env, "HF_TOKEN", "HUGGINGFACEHUB_API_TOKEN", "HUGGING_FACE_HUB_TOKEN")
         if token:
             fields["hf_token"] = SecretStr(token)
         simple = {
@@ -81,10 +81,10 @@ class HFSettings(BaseModel):
             "model_cache_seconds": "HUGGINGGPT_MODEL_CACHE_SECONDS",
         }
         for field, name in simple.items():
-            value = _first(env, name)
+            value = first_value(env, name)
             if value is not None:
                 fields[field] = value
-        dirs = _first(env, "HUGGINGGPT_ALLOWED_DIRS")
+        dirs = first_value(env, "HUGGINGGPT_ALLOWED_DIRS")
         if dirs:
             fields["allowed_dirs"] = tuple(Path(p) for p in dirs.split(os.pathsep) if p.strip())
         return fields

@@ -1,0 +1,108 @@
+"""The agent: `create_agent` over ChatOpenAI and the HF toolkit, with middleware doing the hard parts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import openai
+from langchain.agents import create_agent
+from langchain.agents.middleware import (
+    AgentMiddleware,
+    ModelCallLimitMiddleware,
+    ModelRetryMiddleware,
+    SummarizationMiddleware,
+    ToolCallLimitMiddleware,
+    ToolErrorMiddleware,
+    ToolRetryMiddleware,
+)
+from langchain.agents.middleware.types import ToolCallRequest
+from langchain_core.language_models import BaseChatModel
+from langchain_core.tools import BaseTool, ToolException
+from langgraph.types import Checkpointer
+
+from agent.settings import AgentSettings
+from tools import HuggingFaceToolkit
+from tools.errors import TransientToolError
+
+AGENT_NAME = "hugginggpt"
+PROMPT_FILE = Path(__file__).resolve().parent.parent / "prompts" / "system.md"
+TRANSIENT_LLM_ERRORS = (
+    openai.RateLimitError,
+    openai.APIConnectionError,
+    openai.APITimeoutError,
+    openai.InternalServerError,
+)
+
+
+def system_prompt() -> str:
+    """The system prompt text from prompts/system.md."""
+    return PROMPT_FILE.read_text(encoding="utf-8").strip()
+
+
+def chat_model(settings: AgentSettings) -> BaseChatModel:
+    """ChatOpenAI on the Chat Completions API; any OpenAI-compatible server works."""
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        model=settings.openai_model,
+        api_key=settings.openai_api_key,
+        base_url=settings.openai_base_url,
+        timeout=settings.llm_timeout,
+        max_retries=1,  # the SDK honours Retry-After once; ModelRetryMiddleware backs off beyond that
+        streaming=True,
+        stream_usage=True,
+        use_responses_api=False,
+    )
+
+
+def tool_error_message(error: Exception, request: ToolCallRequest) -> str:
+    """What the model reads when a tool fails: the tool's own sentence, or a safe summary."""
+    if isinstance(error, ToolException):
+        return f"Error: {error}"
+    return f"Error: {request.tool_call['name']} failed unexpectedly ({type(error).__name__})."
+
+
+def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddleware]:
+    """Retries, limits, error messages and history summarising, from langchain's own middleware."""
+    return [
+        ModelCallLimitMiddleware(run_limit=settings.max_model_calls, exit_behavior="end"),
+        ToolCallLimitMiddleware(run_limit=settings.max_tool_calls, exit_behavior="continue"),
+        SummarizationMiddleware(model, trigger=("tokens", settings.context_tokens), keep=("messages", 20)),
+        ModelRetryMiddleware(
+            max_retries=2, retry_on=TRANSIENT_LLM_ERRORS, on_failure="error", initial_delay=1.0
+        ),
+        ToolErrorMiddleware(on_error=tool_error_message),
+        ToolRetryMiddleware(
+            max_retries=1, retry_on=(TransientToolError,), on_failure="error", initial_delay=1.0
+        ),
+    ]
+
+
+def build_agent(
+    settings: AgentSettings | None = None,
+    *,
+    tools: Sequence[BaseTool] | None = None,
+    extra_tools: Sequence[BaseTool] = (),
+    model: BaseChatModel | None = None,
+    checkpointer: Checkpointer | None = None,
+    **create_kwargs: Any,
+):
+    """Build the HuggingGPT agent graph.
+
+    `tools` defaults to every HF task tool plus `find_models`; `extra_tools` are added to them.
+    `model` defaults to ChatOpenAI from the settings. Pass a `checkpointer` to keep conversations.
+    """
+    settings = settings or AgentSettings.from_env()
+    llm = model or chat_model(settings)
+    chosen = list(tools) if tools is not None else HuggingFaceToolkit(settings=settings).get_tools()
+    return create_agent(
+        llm,
+        [*chosen, *extra_tools],
+        system_prompt=system_prompt(),
+        middleware=middleware(settings, llm),
+        checkpointer=checkpointer,
+        name=AGENT_NAME,
+        **create_kwargs,
+    )
