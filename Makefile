@@ -1,0 +1,41 @@
+# The two commands a fresh machine needs: `make run PROMPT="..."` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: run test lint format bench web stand-ins clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	@touch $@
+
+$(DEV_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install -q -e ".[dev]"
+	@touch $@
+
+run: $(STAMP)
+ifdef PROMPT
+	$(PY) run_agent.py --prompt "$(PROMPT)" $(ARGS)
+else
+	$(PY) run_agent.py $(ARGS)
+endif
+
+test: $(DEV_STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(DEV_STAMP)
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+clean:
+	rm -rf $(VENV) outputs test-artifacts

@@ -1,0 +1,75 @@
+"""The command line's live view of a turn (rich): tool calls as they start and end, the answer, the files."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from agent.events import AnswerDelta, ToolFinished, ToolStarted, TurnDone, TurnSummary, run_turn
+
+
+def _args_preview(args: dict[str, Any]) -> str:
+    text = ", ".join(f"{k}={v!r}" for k, v in args.items() if k != "model")
+    return text if len(text) <= 90 else text[:87] + "..."
+
+
+class Renderer:
+    """Prints progress to the terminal, or one JSON object per turn with `json_mode`."""
+
+    def __init__(self, json_mode: bool = False, verbose: bool = False) -> None:
+        self.json_mode = json_mode
+        self.verbose = verbose
+        # In JSON mode stdout carries only JSON; progress goes to stderr.
+        self.out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+        self.progress = Console(file=sys.stderr if json_mode else sys.stdout, highlight=False, soft_wrap=True)
+
+    def show(self, event: Any, streamed: list[str]) -> None:
+        if isinstance(event, ToolStarted):
+            self.progress.print(f"[cyan]▶ {event.name}[/] {escape(_args_preview(event.args))}")
+        elif isinstance(event, ToolFinished):
+            if event.status == "ok":
+                self.progress.print(
+                    f"[green]✔ {event.name}[/] {escape(event.model or '')} · {event.seconds:.1f} s"
+                )
+            else:
+                self.progress.print(f"[red]✖ {event.name}[/] {escape(event.error or 'failed')}")
+        elif isinstance(event, AnswerDelta) and not self.json_mode:
+            streamed.append(event.text)
+            self.out.print(escape(event.text), end="")
+
+    def finish(self, summary: TurnSummary, streamed: list[str]) -> None:
+        if self.json_mode:
+            print(json.dumps(summary.to_dict(), ensure_ascii=False), flush=True)
+            return
+        if streamed:
+            self.out.print()
+        answer_shown = summary.answer and "".join(streamed).strip().endswith(summary.answer[-40:].strip())
+        if summary.answer and not answer_shown:
+            self.out.print(escape(summary.answer))
+        if summary.artifacts:
+            self.out.print("[bold]Files made:[/]")
+            for item in summary.artifacts:
+                self.out.print(f"  {escape(item['path'])}  ({item['mime_type']}, {item['task']})")
+        if summary.failed:
+            self.out.print(
+                f"[yellow]{len(summary.failed)} task(s) failed; the answer says what is missing.[/]"
+            )
+
+    async def turn(self, agent: Any, text: str, thread: str, config: dict[str, Any]) -> bool:
+        """Run and show one turn; False if the user interrupted it."""
+        streamed: list[str] = []
+        try:
+            async for event in run_turn(agent, text, thread=thread, config=config):
+                if isinstance(event, TurnDone):
+                    self.finish(event.summary, streamed)
+                else:
+                    self.show(event, streamed)
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            self.progress.print("\n[yellow]Stopped; the request in flight was cancelled.[/]")
+            return False
+        return True

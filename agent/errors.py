@@ -1,0 +1,57 @@
+"""One clear sentence for errors that end a request (the LLM unreachable, bad settings...)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import openai
+from pydantic import ValidationError
+
+ENV_NAMES = {
+    "hf_token": "HF_TOKEN",
+    "provider": "HUGGINGGPT_PROVIDER",
+    "timeout": "HUGGINGGPT_TIMEOUT",
+    "output_dir": "HUGGINGGPT_OUTPUT_DIR",
+    "allowed_dirs": "HUGGINGGPT_ALLOWED_DIRS",
+    "allow_private_urls": "HUGGINGGPT_ALLOW_PRIVATE_URLS",
+    "max_input_mb": "HUGGINGGPT_MAX_INPUT_MB",
+    "max_attempts": "HUGGINGGPT_MAX_ATTEMPTS",
+    "model_cache_seconds": "HUGGINGGPT_MODEL_CACHE_SECONDS",
+    "openai_api_key": "OPENAI_API_KEY",
+    "openai_base_url": "OPENAI_BASE_URL",
+    "openai_model": "OPENAI_MODEL",
+    "llm_timeout": "HUGGINGGPT_LLM_TIMEOUT",
+    "max_model_calls": "HUGGINGGPT_MAX_MODEL_CALLS",
+    "max_tool_calls": "HUGGINGGPT_MAX_TOOL_CALLS",
+    "context_tokens": "HUGGINGGPT_CONTEXT_TOKENS",
+}
+
+
+def _llm_message(error: openai.APIStatusError) -> str:
+    body = error.body if isinstance(error.body, dict) else {}
+    inner = body.get("error", body) if isinstance(body, dict) else {}
+    message = inner.get("message") if isinstance(inner, dict) else None
+    return " ".join(str(message or error.message).split())[:200]
+
+
+def describe_error(error: BaseException) -> str:
+    """A sentence a user can act on; never includes secrets or a traceback."""
+    if isinstance(error, openai.AuthenticationError):
+        return "the LLM server refused OPENAI_API_KEY (HTTP 401); check the key in .env."
+    if isinstance(error, openai.NotFoundError):
+        return f"the LLM server does not know that model ({_llm_message(error)}); check OPENAI_MODEL."
+    if isinstance(error, openai.RateLimitError):
+        return "the LLM server kept rate-limiting requests (HTTP 429); wait a little and try again."
+    if isinstance(error, openai.APITimeoutError):
+        return "the LLM server did not answer in time; try again or raise HUGGINGGPT_LLM_TIMEOUT."
+    if isinstance(error, openai.APIConnectionError):
+        return "could not reach the LLM server; check OPENAI_BASE_URL and the network."
+    if isinstance(error, openai.APIStatusError):
+        return f"the LLM server answered HTTP {error.status_code}: {_llm_message(error)}."
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "setting"
+        return f"{ENV_NAMES.get(field, field)} is invalid: {first['msg']}."
+    if isinstance(error, sqlite3.Error):
+        return f"the conversation store could not be used ({error}); check HUGGINGGPT_OUTPUT_DIR."
+    return f"unexpected error ({type(error).__name__}: {str(error)[:200]}); run with --verbose for details."
