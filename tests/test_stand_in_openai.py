@@ -63,7 +63,7 @@ TWO_STEP_PLAN = [
 
 
 def _llm(**kw: Any) -> ChatOpenAI:
-    return ChatOpenAI(model=MODEL, max_retries=0, timeout=5, **kw)
+    return ChatOpenAI(**{"model": MODEL, "max_retries": 0, "timeout": 5, **kw})
 
 
 def _run_tools(ai: AIMessage) -> list[ToolMessage]:

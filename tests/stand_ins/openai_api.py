@@ -23,6 +23,7 @@ import select
 import socket
 import string
 import struct
+import sys
 import threading
 import time
 import traceback
@@ -216,6 +217,11 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, stand_in: OpenAIStandIn) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.stand_in = stand_in
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients hanging up (pool closes, resets, timeouts) are normal; report anything else."""
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

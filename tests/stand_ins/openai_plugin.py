@@ -12,6 +12,19 @@ from tests.stand_ins.openai_api import DEFAULT_API_KEY, OpenAIStandIn
 _NO_PROXY = "127.0.0.1,localhost,::1"
 
 
+def _forget_cached_async_clients() -> None:
+    """langchain-openai shares one cached async httpx client per (base_url, timeout) across event
+    loops; its pooled connections then belong to a closed loop in the next async test
+    ("RuntimeError: Event loop is closed").  Start each test with a fresh cache."""
+    try:
+        from langchain_openai.chat_models import _client_utils
+    except ImportError:  # pragma: no cover - private module moved
+        return
+    cache = getattr(_client_utils, "_cached_async_httpx_client", None)
+    if hasattr(cache, "cache_clear"):
+        cache.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def openai_stand_in_server() -> Iterator[OpenAIStandIn]:
     """One stand-in server for the whole session (prefer `openai_stand_in`)."""
@@ -28,6 +41,7 @@ def openai_stand_in(openai_stand_in_server: OpenAIStandIn, monkeypatch: pytest.M
     """
     server = openai_stand_in_server
     server.reset()
+    _forget_cached_async_clients()
     monkeypatch.setenv("OPENAI_API_KEY", DEFAULT_API_KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
     monkeypatch.setenv("OPENAI_API_BASE", server.base_url)

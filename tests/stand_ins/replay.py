@@ -55,6 +55,7 @@ from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 import httpx2
 import yaml
 from huggingface_hub import constants
+from huggingface_hub.inference._common import MimeBytes
 from huggingface_hub.utils import _http, set_async_client_factory, set_client_factory
 
 CASSETTE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "hf-recorded"
@@ -82,6 +83,16 @@ _MAGIC = (
     (b"ID3", "MP3"),
     (b"OggS", "OGG"),
 )
+MIME_TYPES = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "GIF": "image/gif",
+    "WEBP": "image/webp",
+    "FLAC": "audio/flac",
+    "WAV": "audio/wav",
+    "MP3": "audio/mpeg",
+    "OGG": "audio/ogg",
+}
 
 
 class Drift(StrEnum):
@@ -252,7 +263,12 @@ class Cassette:
             payload = json.loads(body)
         except (UnicodeDecodeError, ValueError):
             return body
-        return _decode_media(max(_strings(payload), key=len, default=""), self.name)
+        return _decode_media(max(json_strings(payload), key=len, default=""), self.name)
+
+    def recorded_input_media(self) -> MimeBytes:
+        """``recorded_input_bytes()`` as ``MimeBytes`` typed from its magic bytes, as the tools pass media."""
+        data = self.recorded_input_bytes()
+        return MimeBytes(data, MIME_TYPES.get(sniff(data)))
 
     def media_bytes(self) -> bytes:
         """The recorded media response's bytes."""
@@ -261,12 +277,13 @@ class Cassette:
         return self.media.body
 
 
-def _strings(value: Any) -> Iterator[str]:
+def json_strings(value: Any) -> Iterator[str]:
+    """Every string inside a JSON value."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict | list):
         for item in value.values() if isinstance(value, dict) else value:
-            yield from _strings(item)
+            yield from json_strings(item)
 
 
 def _decode_media(text: str, name: str) -> bytes:
@@ -406,6 +423,9 @@ class Served:
     cassette: str | None
     exchange: Exchange | None
     adaptation: Adaptation | None = None
+
+    def json(self) -> Any:
+        return json.loads(self.body)
 
     @property
     def is_inference(self) -> bool:
@@ -651,6 +671,9 @@ class Replay:
 
     def recorded_input_bytes(self) -> bytes:
         return self.cassette.recorded_input_bytes()
+
+    def recorded_input_media(self) -> MimeBytes:
+        return self.cassette.recorded_input_media()
 
     def media_bytes(self) -> bytes:
         return self.cassette.media_bytes()
