@@ -19,6 +19,7 @@ from tools.models import Attempt, HubUnavailable, ModelCatalog, with_deadline
 from tools.outputs import Context, Rendered, render
 from tools.settings import HFSettings
 from tools.tasks import TaskSpec
+from tools.tracing import annotate_run
 
 MODEL_PATTERN = r"^(https?://\S+|[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?)$"
 RATE_LIMIT_RETRIES = 2
@@ -84,6 +85,7 @@ class _Call:
         self.media: dict[str, MediaInput] = {}
         self.failed: list[FailedAttempt] = []
         self.started = time.monotonic()
+        self.result: TaskResult | None = None
         self.last: tuple[Attempt, Failure] = (
             Attempt(self.model or "?", "?"),
             Failure(Cause.UNKNOWN, "not run"),
@@ -151,12 +153,24 @@ class _Call:
         transient = bool(self.failed) and all(f["cause"] in TRANSIENT_CAUSES for f in self.failed)
         return tool_error(self.spec.task, attempt.model, failure, tried, transient)
 
+    def trace_metadata(self) -> dict[str, Any]:
+        """What a trace of this call should carry: who served, who failed, what was made."""
+        meta: dict[str, Any] = {"task": self.spec.task, "failed_models": [f["model"] for f in self.failed]}
+        if self.result:
+            meta.update(model=self.result["model"], provider=self.result["provider"],
+                        seconds=self.result["seconds"], files=[f["path"] for f in self.result["files"]],
+                        mime_types=[f["mime_type"] for f in self.result["files"]])  # fmt: skip
+        else:
+            meta["seconds"] = round(time.monotonic() - self.started, 3)
+        return meta
+
     def finish(self, attempt: Attempt, rendered: Rendered) -> tuple[str, TaskResult]:
         seconds = round(time.monotonic() - self.started, 3)
         result = TaskResult(
             task=self.spec.task, model=attempt.model, provider=attempt.provider, seconds=seconds,
             files=rendered.files, data=rendered.data, failed_attempts=self.failed,
         )  # fmt: skip
+        self.result = result
         line = f"Model: {attempt.model} via {attempt.provider} ({seconds:.1f} s)"
         if self.failed:
             line += "; failed first: " + ", ".join(f"{f['model']} ({f['error']})" for f in self.failed)
@@ -214,6 +228,21 @@ class HFTaskTool(BaseTool):
         self, run_manager: CallbackManagerForToolRun | None = None, **kwargs: Any
     ) -> tuple[str, TaskResult]:
         call = _Call(self, kwargs)
+        try:
+            return self._run_attempts(call)
+        finally:
+            annotate_run(run_manager, call.trace_metadata())
+
+    async def _arun(
+        self, run_manager: AsyncCallbackManagerForToolRun | None = None, **kwargs: Any
+    ) -> tuple[str, TaskResult]:
+        call = _Call(self, kwargs)
+        try:
+            return await self._arun_attempts(call)
+        finally:
+            annotate_run(run_manager, call.trace_metadata())
+
+    def _run_attempts(self, call: _Call) -> tuple[str, TaskResult]:
         call.prepare()
         try:
             attempts = call.plan(self.backend.catalog.attempts(self.spec.task, call.model))
@@ -235,10 +264,7 @@ class HFTaskTool(BaseTool):
                 time.sleep(wait)
         raise call.exhausted()
 
-    async def _arun(
-        self, run_manager: AsyncCallbackManagerForToolRun | None = None, **kwargs: Any
-    ) -> tuple[str, TaskResult]:
-        call = _Call(self, kwargs)
+    async def _arun_attempts(self, call: _Call) -> tuple[str, TaskResult]:
         await asyncio.to_thread(call.prepare)
         try:
             attempts = call.plan(await self.backend.catalog.aattempts(self.spec.task, call.model))
