@@ -49,7 +49,9 @@ def text_to_image(prompt: str) -> str:
 def object_detection(image: str) -> str:
     """Detect and count objects in an image."""
     boxes = image.replace(".png", "_boxes.png")
-    return json.dumps({"count": 3, "labels": ["cat", "cat", "sofa"], "model": "facebook/detr-resnet-50", "path": boxes})
+    return json.dumps(
+        {"count": 3, "labels": ["cat", "cat", "sofa"], "model": "facebook/detr-resnet-50", "path": boxes}
+    )
 
 
 TOOLS: list[BaseTool] = [text_to_image, object_detection]
@@ -112,7 +114,10 @@ def test_openai_sdk_text_completion_wire_format(openai_stand_in: OpenAIStandIn) 
     assert raw.headers["x-request-id"].startswith("req_")
     assert done.id.startswith("chatcmpl-") and done.object == "chat.completion" and done.model == MODEL
     assert done.choices[0].message.content == "Hello there." and done.choices[0].finish_reason == "stop"
-    assert done.usage is not None and done.usage.total_tokens == done.usage.prompt_tokens + done.usage.completion_tokens
+    assert (
+        done.usage is not None
+        and done.usage.total_tokens == done.usage.prompt_tokens + done.usage.completion_tokens
+    )
     req = openai_stand_in.last_request
     assert req.headers["authorization"] == f"Bearer {DEFAULT_API_KEY}"
     assert req.body == {"model": MODEL, "messages": USER}
@@ -134,17 +139,17 @@ def test_openai_sdk_stream_with_usage_and_done(openai_stand_in: OpenAIStandIn) -
 async def test_async_openai_streams_parallel_tool_calls(openai_stand_in: OpenAIStandIn) -> None:
     openai_stand_in.script([[call("a", x=1, note="a fairly long argument"), call("b", y="two")]])
     tools = [{"type": "function", "function": {"name": n, "parameters": {"type": "object"}}} for n in "ab"]
-    client = openai.AsyncOpenAI(max_retries=0)
-    stream = await client.chat.completions.create(model=MODEL, messages=USER, tools=tools, stream=True)
     calls: dict[int, dict[str, str]] = {}
     fragments = 0
-    async for chunk in stream:
-        for tc in chunk.choices[0].delta.tool_calls or [] if chunk.choices else []:
-            slot = calls.setdefault(tc.index, {"id": "", "name": "", "args": ""})
-            slot["id"] += tc.id or ""
-            slot["name"] += (tc.function and tc.function.name) or ""
-            slot["args"] += (tc.function and tc.function.arguments) or ""
-            fragments += 1
+    async with openai.AsyncOpenAI(max_retries=0) as client:
+        stream = await client.chat.completions.create(model=MODEL, messages=USER, tools=tools, stream=True)
+        async for chunk in stream:
+            for tc in chunk.choices[0].delta.tool_calls or []:
+                slot = calls.setdefault(tc.index, {"id": "", "name": "", "args": ""})
+                slot["id"] += tc.id or ""
+                slot["name"] += (tc.function and tc.function.name) or ""
+                slot["args"] += (tc.function and tc.function.arguments) or ""
+                fragments += 1
     assert [(c["name"], json.loads(c["args"])) for c in calls.values()] == [
         ("a", {"x": 1, "note": "a fairly long argument"}),
         ("b", {"y": "two"}),
@@ -165,7 +170,9 @@ def test_http_errors_use_openai_error_format(openai_stand_in: OpenAIStandIn) -> 
     conn.request("POST", "/v1/nope", body="{}", headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"})
     resp = conn.getresponse()
     assert resp.status == 404 and json.loads(resp.read())["error"]["type"] == "invalid_request_error"
-    conn.request("POST", "/v1/chat/completions", body=json.dumps({"model": MODEL, "messages": USER}))  # same socket
+    conn.request(
+        "POST", "/v1/chat/completions", body=json.dumps({"model": MODEL, "messages": USER})
+    )  # same socket
     resp = conn.getresponse()
     error = json.loads(resp.read())["error"]
     assert resp.status == 401 and set(error) == {"message", "type", "param", "code"}
@@ -195,7 +202,9 @@ def test_chat_openai_invoke_parallel_tool_calls(openai_stand_in: OpenAIStandIn) 
 
 
 def test_chat_openai_stream_tool_calls_and_text(openai_stand_in: OpenAIStandIn) -> None:
-    openai_stand_in.script([[call("text_to_image", prompt="a red fox in the snow"), call("object_detection", image="a.png")]])
+    openai_stand_in.script(
+        [[call("text_to_image", prompt="a red fox in the snow"), call("object_detection", image="a.png")]]
+    )
     openai_stand_in.script(["The picture shows a red fox."])
     llm = _llm(stream_usage=True).bind_tools(TOOLS)
     chunks = list(llm.stream("draw a fox"))
@@ -256,7 +265,10 @@ def test_planner_runs_under_create_agent(openai_stand_in: OpenAIStandIn) -> None
     agent = create_agent(_llm(), TOOLS, system_prompt="You are HuggingGPT.")
     out = agent.invoke({"messages": [HumanMessage("draw dogs and count")]})
     assert "found 3 objects" in out["messages"][-1].content
-    assert openai_stand_in.chat_requests[0]["messages"][0] == {"role": "system", "content": "You are HuggingGPT."}
+    assert openai_stand_in.chat_requests[0]["messages"][0] == {
+        "role": "system",
+        "content": "You are HuggingGPT.",
+    }
 
 
 def test_planner_gives_up_when_a_value_is_missing(openai_stand_in: OpenAIStandIn) -> None:
@@ -288,7 +300,9 @@ FAULTS = {
 
 @pytest.mark.parametrize("stream", [False, True], ids=["invoke", "stream"])
 @pytest.mark.parametrize("kind", list(FAULTS))
-def test_fault_raises_what_chat_openai_raises(openai_stand_in: OpenAIStandIn, kind: str, stream: bool) -> None:
+def test_fault_raises_what_chat_openai_raises(
+    openai_stand_in: OpenAIStandIn, kind: str, stream: bool
+) -> None:
     openai_stand_in.add_fault(kind)
     llm = _llm(timeout=0.3)
     with pytest.raises(FAULTS[kind][0]) as info:
@@ -364,10 +378,24 @@ def test_result_helpers_on_a_raw_request() -> None:
             {"role": "user", "content": "old question"},
             {"role": "assistant", "content": "old answer"},
             {"role": "user", "content": [{"type": "text", "text": "new question"}]},
-            {"role": "assistant", "tool_calls": [{"id": "c1", "function": {"name": "t2i", "arguments": "{}"}}]},
-            {"role": "tool", "tool_call_id": "c1", "content": "{'path': 'outputs/images/a1.png', 'model': 'x/y'}"},
-            {"role": "assistant", "tool_calls": [{"id": "c2", "function": {"name": "det", "arguments": "{}"}}]},
-            {"role": "tool", "tool_call_id": "c2", "content": "Found 2 objects in /tmp/b2.jpg using model: org/det-1"},
+            {
+                "role": "assistant",
+                "tool_calls": [{"id": "c1", "function": {"name": "t2i", "arguments": "{}"}}],
+            },
+            {
+                "role": "tool",
+                "tool_call_id": "c1",
+                "content": "{'path': 'outputs/images/a1.png', 'model': 'x/y'}",
+            },
+            {
+                "role": "assistant",
+                "tool_calls": [{"id": "c2", "function": {"name": "det", "arguments": "{}"}}],
+            },
+            {
+                "role": "tool",
+                "tool_call_id": "c2",
+                "content": "Found 2 objects in /tmp/b2.jpg using model: org/det-1",
+            },
         ]
     }
     assert step_index(request) == 2
@@ -377,6 +405,12 @@ def test_result_helpers_on_a_raw_request() -> None:
         "outputs/images/z.png",
     ]
     assert find_models('{"models": ["a/b", "c/d"]}') == ["a/b", "c/d"] and find_count("count: 7") == 7
+    tool_text = (  # the shape of this project's task tool output
+        "object-detection: Found 3 object(s): 2 cat, 1 sofa.\nAnnotated image: outputs/images/ab12cd34.png\n"
+        "Model: facebook/detr-resnet-50 via hf-inference (1.2 s); failed first: hustvl/yolos-tiny (timeout)"
+    )
+    assert find_paths(tool_text) == ["outputs/images/ab12cd34.png"]
+    assert (find_models(tool_text), find_count(tool_text)) == (["facebook/detr-resnet-50"], 3)
     ctx = result_context(request)
     assert (ctx["image"], str(ctx["images"]), ctx["model"], ctx["count"]) == (
         "/tmp/b2.jpg",

@@ -151,14 +151,21 @@ class _Completion:
         message |= {"refusal": None, "annotations": []}
         choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": self.reply.finish_reason}
         tail = {"usage": _usage(self.request, self.reply), "service_tier": "default"}
-        return {**self._head("chat.completion"), "choices": [choice], **tail, "system_fingerprint": self.fingerprint}
+        return {
+            **self._head("chat.completion"),
+            "choices": [choice],
+            **tail,
+            "system_fingerprint": self.fingerprint,
+        }
 
     def chunks(self) -> Iterator[dict[str, Any]]:
         """``chat.completion.chunk`` objects in the order OpenAI streams them."""
         opts = self.request.get("stream_options") or {}
         usage, obfuscate = bool(opts.get("include_usage")), opts.get("include_obfuscation", True)
         for delta, finish in self._deltas():
-            yield self._chunk([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}], usage, obfuscate)
+            yield self._chunk(
+                [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}], usage, obfuscate
+            )
         if usage:
             last = self._chunk([], usage, obfuscate)
             yield last | {"usage": _usage(self.request, self.reply)}
@@ -235,6 +242,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.stand_in._connections.add(self.connection)
 
     def finish(self) -> None:
@@ -273,7 +281,9 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in (extra or {}).items():
             self.send_header(key, value)
 
-    def send_json(self, status: int, payload: Any, started: float, headers: dict[str, str] | None = None) -> None:
+    def send_json(
+        self, status: int, payload: Any, started: float, headers: dict[str, str] | None = None
+    ) -> None:
         data = _dumps(payload).encode()
         self.send_response(status)
         self.send_header("content-type", "application/json")
@@ -302,11 +312,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def drop(self) -> None:
-        """Abort the connection with a TCP RST, sending nothing."""
+        """Hang up without a response (SO_LINGER 0, so the close ends in a TCP RST)."""
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.connection.shutdown(socket.SHUT_RD)
 
     def client_gone(self) -> bool:
         try:
@@ -347,7 +356,9 @@ class OpenAIStandIn:
     def start(self) -> OpenAIStandIn:
         if self._server is None:
             self._server = _Server(self)
-            self._thread = threading.Thread(target=self._server.serve_forever, name="openai-stand-in", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, name="openai-stand-in", daemon=True
+            )
             self._thread.start()
         return self
 
@@ -428,7 +439,9 @@ class OpenAIStandIn:
         with self._lock:
             self._faults.extend([kind] * times)
 
-    def set_fault_rate(self, rate: float, seed: int | None = 0, kinds: Sequence[str] = RETRYABLE_FAULTS) -> None:
+    def set_fault_rate(
+        self, rate: float, seed: int | None = 0, kinds: Sequence[str] = RETRYABLE_FAULTS
+    ) -> None:
         """Fail each chat completion with probability ``rate``, kind drawn from ``kinds`` (seeded)."""
         for kind in kinds:
             self._check_kind(kind)
@@ -480,7 +493,9 @@ class OpenAIStandIn:
         elif route.startswith("model:"):
             h.send_json(200, self._model_or_404(route[6:]), started)
         elif route == "responses":
-            raise StandInError(404, "stand-in serves only Chat Completions, not the Responses API (/v1/responses)")
+            raise StandInError(
+                404, "stand-in serves only Chat Completions, not the Responses API (/v1/responses)"
+            )
         else:
             self._chat(h, body, fault, started)
 
@@ -597,7 +612,11 @@ _UNPARSABLE = object()
 
 def _validate_chat(body: Any) -> None:
     if body is _UNPARSABLE or not isinstance(body, dict):
-        msg = "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)"  # noqa: E501
+        msg = (
+            "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
+            "your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not "
+            "valid JSON.)"
+        )
         raise StandInError(400, msg)
     if not body.get("model"):
         raise StandInError(400, "you must provide a model parameter")
@@ -646,7 +665,8 @@ def _fault_error(kind: str, model: str, retry_after: float) -> StandInError:
         }
         return StandInError(429, msg, "requests", "rate_limit_exceeded", headers=headers)
     if kind == "overloaded":
-        return StandInError(503, "The engine is currently overloaded, please try again later.", "server_error")
+        return StandInError(
+            503, "The engine is currently overloaded, please try again later.", "server_error"
+        )
     msg = "The server had an error while processing your request. Sorry about that!"
     return StandInError(500, msg, "server_error")
-

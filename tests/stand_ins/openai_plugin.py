@@ -33,7 +33,9 @@ def openai_stand_in_server() -> Iterator[OpenAIStandIn]:
 
 
 @pytest.fixture
-def openai_stand_in(openai_stand_in_server: OpenAIStandIn, monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAIStandIn]:
+def openai_stand_in(
+    openai_stand_in_server: OpenAIStandIn, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[OpenAIStandIn]:
     """The session's stand-in, reset for this test, with the OpenAI env pointing at it.
 
     Sets ``OPENAI_API_KEY``, ``OPENAI_BASE_URL`` and ``OPENAI_API_BASE`` (which langchain-openai
@@ -45,10 +47,17 @@ def openai_stand_in(openai_stand_in_server: OpenAIStandIn, monkeypatch: pytest.M
     monkeypatch.setenv("OPENAI_API_KEY", DEFAULT_API_KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
     monkeypatch.setenv("OPENAI_API_BASE", server.base_url)
-    for name in ("OPENAI_PROXY", "OPENAI_ORG_ID", "OPENAI_ORGANIZATION", "OPENAI_PROJECT", "LANGSMITH_GATEWAY"):
+    for name in (
+        "OPENAI_PROXY",
+        "OPENAI_ORG_ID",
+        "OPENAI_ORGANIZATION",
+        "OPENAI_PROJECT",
+        "LANGSMITH_GATEWAY",
+    ):
         monkeypatch.delenv(name, raising=False)
     no_proxy = ",".join(filter(None, (os.environ.get("NO_PROXY"), _NO_PROXY)))
     monkeypatch.setenv("NO_PROXY", no_proxy)
     monkeypatch.setenv("no_proxy", no_proxy)
     yield server
     server.reset()
+    _forget_cached_async_clients()

@@ -27,6 +27,8 @@ unless said otherwise):
   keeping ``_id``, ``id`` and the requested keys, as the Hub does.
 - ``mapping-synthesized``: when ``inferenceProviderMapping`` (or ``pipeline_tag``) is requested but was never
   recorded, ``{provider: {"status": "live", "providerId": ..., "task": ...}}`` is built from the cassette.
+- ``search-synthesized``: ``list_models(pipeline_tag=task, expand=[...])`` (never recorded) lists the loaded
+  cassettes' models for that task, with the bodies ``model-info-expand`` would give.
 
 ``GET /api/agent-harnesses`` (huggingface_hub's agent detection) is answered with an empty registry and the
 same registry is seeded under the temporary ``HF_HOME``; it is not recorded traffic.
@@ -103,6 +105,7 @@ class Drift(StrEnum):
     ZERO_SHOT_FORMAT = "zero-shot-format"
     MODEL_INFO_EXPAND = "model-info-expand"
     MAPPING_SYNTHESIZED = "mapping-synthesized"
+    SEARCH_SYNTHESIZED = "search-synthesized"
 
 
 @dataclass(frozen=True)
@@ -333,7 +336,10 @@ def _exchange(index: int, raw: dict[str, Any], provider: str, task: str) -> Exch
     rq, rs = raw["request"], raw["response"]
     request = RecordedRequest(rq["method"].upper(), rq["uri"], _as_bytes(rq.get("body")))
     headers = tuple(
-        (k, v) for k, values in (rs.get("headers") or {}).items() if k.lower() not in _DROPPED_HEADERS for v in values
+        (k, v)
+        for k, values in (rs.get("headers") or {}).items()
+        if k.lower() not in _DROPPED_HEADERS
+        for v in values
     )
     response = RecordedResponse(int(rs["status"]["code"]), headers, _as_bytes(rs["body"].get("string")))
     today_url, drift = _today(request, provider, task)
@@ -385,10 +391,14 @@ def _provider_and_task(test: re.Match[str], raw: list[dict[str, Any]]) -> tuple[
     return provider, task
 
 
-@cache
 def load_cassette(name: str) -> Cassette:
-    """Load and describe one cassette (cached: cassettes are read-only)."""
-    stem = resolve_name(name)
+    """Load and describe one cassette, named in full or by a unique part of its name."""
+    return _load(resolve_name(name))
+
+
+@cache
+def _load(stem: str) -> Cassette:
+    """Load one cassette by file stem (cached: cassettes are read-only)."""
     with (CASSETTE_DIR / f"{stem}.yaml").open("rb") as f:
         raw = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["interactions"]
     test = _NAME.fullmatch(stem)
@@ -400,7 +410,9 @@ def load_cassette(name: str) -> Cassette:
     ids = _model_ids(exchanges) or ([unrecorded.model] if unrecorded else [])
     mapping = _recorded_mapping(exchanges).get(provider)
     provider_id = mapping["providerId"] if mapping else unrecorded.provider_id if unrecorded else ids[0]
-    return Cassette(stem, exchanges, provider, task, ids[0], tuple(ids), provider_id, bool(mapping), unrecorded)
+    return Cassette(
+        stem, exchanges, provider, task, ids[0], tuple(ids), provider_id, bool(mapping), unrecorded
+    )
 
 
 @dataclass(frozen=True)
@@ -470,17 +482,27 @@ class ReplayState:
             if answer.adaptation:
                 self.adaptations.append(answer.adaptation)
             self.served.append(
-                Served(request.method, url, body, answer.status, answer.cassette, answer.exchange, answer.adaptation)
+                Served(
+                    request.method,
+                    url,
+                    body,
+                    answer.status,
+                    answer.cassette,
+                    answer.exchange,
+                    answer.adaptation,
+                )
             )
         return httpx2.Response(answer.status, headers=answer.headers, content=answer.body, request=request)
 
     def _answer(self, method: str, url: str) -> _Answer | None:
-        parts = urlsplit(url)
+        query = _query(urlsplit(url).query)
         if url.startswith(HUB + "/api/agent-harnesses"):
             return _json_answer(EMPTY_HARNESS_REGISTRY)
+        if method == "GET" and urlsplit(url).path == "/api/models":
+            return self._search(url, query)
         model = _model_id(RecordedRequest(method, url, b""))
         if method == "GET" and model:
-            return self._model_info(model, url, _query(parts.query))
+            return self._model_info(model, url, query)
         return self._recorded(method, url)
 
     def _recorded(self, method: str, url: str) -> _Answer | None:
@@ -496,9 +518,18 @@ class ReplayState:
         cassette, exchange, drift = self._pick(candidates)
         body, zero_shot = self._body(cassette, exchange)
         adaptation = _adaptation(drift, url, exchange) or zero_shot
-        return _Answer(exchange.response.status, list(exchange.response.headers), body, cassette.name, exchange, adaptation)
+        return _Answer(
+            exchange.response.status,
+            list(exchange.response.headers),
+            body,
+            cassette.name,
+            exchange,
+            adaptation,
+        )
 
-    def _pick(self, candidates: list[tuple[Cassette, Exchange, Drift | None]]) -> tuple[Cassette, Exchange, Drift | None]:
+    def _pick(
+        self, candidates: list[tuple[Cassette, Exchange, Drift | None]]
+    ) -> tuple[Cassette, Exchange, Drift | None]:
         fresh = [c for c in candidates if not self._plays.get((c[0].name, c[1].index))]
         chosen = fresh[0] if fresh else candidates[-1]
         slot = (chosen[0].name, chosen[1].index)
@@ -509,7 +540,9 @@ class ReplayState:
         today = _old_zero_shot(cassette.task, exchange.response.body) if self.zero_shot == "today" else None
         if today is None:
             return exchange.response.body, None
-        detail = "recorded {sequence, labels, scores} served as today's [{label, score}] (same values, same order)"
+        detail = (
+            "recorded {sequence, labels, scores} served as today's [{label, score}] (same values, same order)"
+        )
         return json.dumps(today).encode(), Adaptation(Drift.ZERO_SHOT_FORMAT, exchange.request.url, detail)
 
     def _model_info(self, model: str, url: str, query: tuple[tuple[str, str], ...]) -> _Answer | None:
@@ -517,21 +550,45 @@ class ReplayState:
         exact = [(c, e, None) for c, e in records if e.request.query == query]
         if exact:
             cassette, exchange, _ = self._pick(exact)
-            return _Answer(exchange.response.status, list(exchange.response.headers), exchange.response.body,
-                           cassette.name, exchange)  # fmt: skip
+            response = exchange.response
+            return _Answer(response.status, list(response.headers), response.body, cassette.name, exchange)
         redirect = next(((c, e) for c, e in records if 300 <= e.response.status < 400), None)
         if redirect:
             return _redirect(*redirect, urlsplit(url).query)
-        return self._composed_model_info(model, url, [v for k, v in query if k == "expand"], records)
+        expand = [v for k, v in query if k == "expand"]
+        composed = self._compose(model, expand)
+        if composed is None:
+            return None
+        body, missing = composed
+        kind = Drift.MAPPING_SYNTHESIZED if missing else Drift.MODEL_INFO_EXPAND
+        detail = f"model_info({model!r}, expand={expand}) composed from the recorded model-info bodies"
+        detail += f"; synthesized {missing}: {[body[k] for k in missing]}" if missing else ""
+        return _json_answer(
+            body, cassette=self._knowing(model)[0].name, adaptation=Adaptation(kind, url, detail)
+        )
 
-    def _composed_model_info(
-        self, model: str, url: str, expand: list[str], records: list[tuple[Cassette, Exchange]]
-    ) -> _Answer | None:
-        knowing = [c for c in self.cassettes if model in c.model_ids]
+    def _search(self, url: str, query: tuple[tuple[str, str], ...]) -> _Answer | None:
+        """``list_models(pipeline_tag=...)``: the loaded cassettes' models for that task (synthesized)."""
+        task = dict(query).get("pipeline_tag")
+        models = dict.fromkeys(c.model for c in self.cassettes if task in (None, c.task))
+        expand = [v for k, v in query if k == "expand"]
+        bodies = [composed[0] for m in models if (composed := self._compose(m, expand))]
+        if not bodies:
+            return None
+        detail = f"model search synthesized from the loaded cassettes: {list(models)}"
+        return _json_answer(bodies, adaptation=Adaptation(Drift.SEARCH_SYNTHESIZED, url, detail))
+
+    def _knowing(self, model: str) -> list[Cassette]:
+        return [c for c in self.cassettes if model in c.model_ids]
+
+    def _compose(self, model: str, expand: list[str]) -> tuple[dict[str, Any], list[str]] | None:
+        """A model-info body as the Hub returns it for ``expand`` (all recorded keys when empty), from the
+        recorded model-info bodies; returns it with the keys that had to be synthesized."""
+        knowing = self._knowing(model)
         if not knowing:
             return None
         recorded: dict[str, Any] = {}
-        for _, e in sorted(records, key=lambda r: bool(r[1].request.query)):
+        for e in sorted((e for c in knowing for e in c.hub if _model_id(e.request) == model), key=_has_query):
             recorded.update(e.response.json() if e.response.status == 200 else {})
         keys = expand or [k for k in recorded if k not in ("_id", "id")]
         body = {"_id": recorded["_id"]} if "_id" in recorded else {}
@@ -539,10 +596,11 @@ class ReplayState:
         missing = [k for k in keys if k not in recorded and k in _SYNTHESIZERS]
         body |= {k: recorded[k] for k in keys if k in recorded}
         body |= {k: _SYNTHESIZERS[k](knowing, model) for k in missing}
-        kind = Drift.MAPPING_SYNTHESIZED if missing else Drift.MODEL_INFO_EXPAND
-        detail = f"model_info({model!r}, expand={expand}) composed from {len(records)} recorded body(ies)"
-        detail += f"; synthesized {missing}: {[body[k] for k in missing]}" if missing else ""
-        return _json_answer(body, cassette=knowing[0].name, adaptation=Adaptation(kind, url, detail))
+        return body, missing
+
+
+def _has_query(exchange: Exchange) -> bool:
+    return bool(exchange.request.query)
 
 
 def _synth_mapping(cassettes: list[Cassette], model: str) -> dict[str, Any]:
@@ -567,7 +625,9 @@ def _redirect(cassette: Cassette, exchange: Exchange, query: str) -> _Answer:
     headers = [(k, v) for k, v in exchange.response.headers if k.lower() != "location"]
     headers.append(("location", f"{location}?{query}" if query and "?" not in location else location))
     adaptation = Adaptation(Drift.MODEL_INFO_EXPAND, exchange.request.url, f"recorded redirect kept ?{query}")
-    return _Answer(exchange.response.status, headers, exchange.response.body, cassette.name, exchange, adaptation)
+    return _Answer(
+        exchange.response.status, headers, exchange.response.body, cassette.name, exchange, adaptation
+    )
 
 
 def _adaptation(drift: Drift | None, url: str, exchange: Exchange) -> Adaptation | None:

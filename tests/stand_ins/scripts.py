@@ -33,7 +33,9 @@ AUDIO_EXTS = frozenset({"wav", "mp3", "flac", "ogg", "m4a"})
 VIDEO_EXTS = frozenset({"mp4", "webm", "mov", "avi", "mkv"})
 _EXTS = sorted(IMAGE_EXTS | AUDIO_EXTS | VIDEO_EXTS | {"txt", "json", "npy", "pdf"}, key=len, reverse=True)
 _PATH_RE = re.compile(rf"(?<![\w.:/-])(/?(?:[\w.-]+/)*[\w-][\w.-]*\.(?:{'|'.join(_EXTS)}))(?![\w-])", re.I)
-_MODEL_TEXT_RE = re.compile(r"\bmodel(?:_id|_name)?\b\W{0,4}([A-Za-z0-9][\w.-]*/[\w.-]*\w)")
+_MODEL_TEXT_RE = re.compile(
+    r"\bmodel(?:_id|_name)?[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9][\w.-]*(?:/[\w.-]*\w)?)", re.I
+)
 _MODEL_KEYS = ("model", "model_id", "model_name", "models")  # JSON keys naming models
 _COUNT_RE = re.compile(
     r"\bcount\W{0,4}(\d+)|\b(\d+)\s+(?:objects?|items?|people|persons?|faces?|detections?)\b", re.I
@@ -211,7 +213,7 @@ def find_paths(source: str | ToolResult | Iterable[str | ToolResult], kind: str 
 
 
 def find_models(source: str | ToolResult | Iterable[str | ToolResult]) -> list[str]:
-    """Hugging Face model ids named in tool output (JSON ``model``/``model_id``/``models`` or ``model: a/b``)."""
+    """Hub model ids in tool output: JSON ``model``/``model_id``/``models``, or text ``Model: org/name``."""
     found: list[str] = []
     for t in _texts(source):
         data = _loads(t)
@@ -220,7 +222,7 @@ def find_models(source: str | ToolResult | Iterable[str | ToolResult]) -> list[s
                 value = data.get(key)
                 found += [value] if isinstance(value, str) else value if isinstance(value, list) else []
         found += _MODEL_TEXT_RE.findall(t)
-    return list(dict.fromkeys(v for v in found if isinstance(v, str) and "/" in v))
+    return list(dict.fromkeys(v for v in found if isinstance(v, str) and v))
 
 
 def find_count(source: str | ToolResult | Iterable[str | ToolResult]) -> int | None:
@@ -349,7 +351,9 @@ class Plan:
             raise ValueError("a plan is a non-empty list: [step, ..., final answer]")
         return cls(tuple(plan[:-1]), plan[-1])
 
-    def reply(self, request: Request, groups: Sequence[Any] = (), named: Mapping[str, Any] | None = None) -> Reply:
+    def reply(
+        self, request: Request, groups: Sequence[Any] = (), named: Mapping[str, Any] | None = None
+    ) -> Reply:
         """The turn for this point of the conversation (derived from the request alone)."""
         k = step_index(request)
         turn = self.steps[k] if k < len(self.steps) else self.answer
@@ -365,7 +369,8 @@ class Plan:
     def _render(reply: Reply, ctx: Mapping[str, Any], groups: Sequence[Any]) -> Reply:
         if reply.tool_calls:
             calls = tuple(ToolCall(c.name, render(dict(c.args), ctx, groups), c.id) for c in reply.tool_calls)
-            return Reply(tool_calls=calls)
+            said = None if reply.text is None else str(render(reply.text, ctx, groups))
+            return Reply(text=said, tool_calls=calls)
         if reply.pieces:
             return text([str(render(p, ctx, groups)) for p in reply.pieces])
         return Reply(text=str(render(reply.text or "", ctx, groups)))
