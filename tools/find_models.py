@@ -29,8 +29,8 @@ class FindModelsTool(BaseTool):
 
     name: str = "find_models"
     description: str = (
-        "List models served right now for an HF task (id, likes, downloads, providers). "
-        "Use when the user wants a kind of model or a default model failed; pass the id as `model`."
+        "List models served now for an HF task (id, likes, providers). Use when the user wants a "
+        "kind of model or a default failed; pass the chosen id as `model`."
     )
     args_schema: type[BaseModel] = FindModelsInput
     response_format: str = "content_and_artifact"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import re
 import threading
 import time
@@ -162,7 +161,7 @@ class ModelCatalog:
                         tags=tuple(info.tags or ()),
                     )
                 )
-        out.sort(key=lambda c: math.log1p(c.likes) + 0.5 * math.log1p(c.downloads), reverse=True)
+        out.sort(key=lambda c: c.likes, reverse=True)  # most liked served model first
         return out
 
     def _rank_by_need(self, found: list[ModelCandidate], need: str, task: str) -> list[ModelCandidate]:

@@ -80,8 +80,8 @@ IMAGE = Arg("image", str, "Image: a file path from an earlier result, a local fi
 AUDIO = Arg("audio", str, "Audio: a file path from an earlier result, a local file, or an http(s) URL.", True,
             media="audio")  # fmt: skip
 QUESTION = Arg("question", str, "The question to answer.", True, limits={"min_length": 1, "max_length": 1000})
-LABELS = Arg("candidate_labels", list[str], "Labels to choose from.", True,
-             limits={"min_length": 1, "max_length": 50})  # fmt: skip
+LABELS = Arg("candidate_labels", list[str], "Labels to choose from (at least two).", True,
+             limits={"min_length": 2, "max_length": 50})  # fmt: skip
 TOP_K = Arg("top_k", int, "How many results to return.", limits={"ge": 1, "le": 50})
 WIDTH = Arg("width", int, "Width in pixels.", limits={"ge": 64, "le": 2048})
 HEIGHT = Arg("height", int, "Height in pixels.", limits={"ge": 64, "le": 2048})
