@@ -23,6 +23,7 @@ from langchain_core.tools import BaseTool, ToolException
 from langgraph.types import Checkpointer
 
 from agent.settings import AgentSettings
+from agent.tracing import configure_tracing, root_config
 from tools import HuggingFaceToolkit
 from tools.errors import TransientToolError
 
@@ -69,7 +70,11 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
     return [
         ModelCallLimitMiddleware(run_limit=settings.max_model_calls, exit_behavior="end"),
         ToolCallLimitMiddleware(run_limit=settings.max_tool_calls, exit_behavior="continue"),
-        SummarizationMiddleware(model, trigger=("tokens", settings.context_tokens), keep=("messages", 20)),
+        SummarizationMiddleware(
+            model,
+            trigger=("tokens", settings.context_tokens),
+            keep=("tokens", settings.context_tokens * 2 // 5),
+        ),
         ModelRetryMiddleware(
             max_retries=2, retry_on=TRANSIENT_LLM_ERRORS, on_failure="error", initial_delay=1.0
         ),
@@ -93,11 +98,14 @@ def build_agent(
 
     `tools` defaults to every HF task tool plus `find_models`; `extra_tools` are added to them.
     `model` defaults to ChatOpenAI from the settings. Pass a `checkpointer` to keep conversations.
+    Runs are traced to LangSmith when `LANGSMITH_TRACING=true` (see agent/tracing.py).
     """
     settings = settings or AgentSettings.from_env()
+    configure_tracing(settings)
     llm = model or chat_model(settings)
     chosen = list(tools) if tools is not None else HuggingFaceToolkit(settings=settings).get_tools()
-    return create_agent(
+    llm_model = getattr(llm, "model_name", None) or getattr(llm, "model", None)
+    graph = create_agent(
         llm,
         [*chosen, *extra_tools],
         system_prompt=system_prompt(),
@@ -106,3 +114,4 @@ def build_agent(
         name=AGENT_NAME,
         **create_kwargs,
     )
+    return graph.with_config(root_config(AGENT_NAME, llm_model))
