@@ -14,7 +14,9 @@ import json
 import math
 import re
 import struct
+import threading
 import wave
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -27,12 +29,16 @@ NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "pair": 2, "three": 3, "four": 4, "five": 5,
     "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "several": 3, "many": 5,
 }  # fmt: skip
-COUNT_WORDS = {v: k for k, v in NUMBER_WORDS.items() if k not in ("a", "an", "single", "pair", "several", "many")}
-VOCABULARY = frozenset(
-    "person dog cat sheep horse cow bird car bicycle motorcycle boat bus truck train airplane elephant bear "
-    "zebra giraffe duck goat pig chicken rabbit fox deer mouse goose fish apple banana orange chair table "
-    "umbrella tree flower house bottle cup book laptop clock kite ball tent".split()
-)
+COUNT_WORDS = {
+    v: k for k, v in NUMBER_WORDS.items() if k not in ("a", "an", "single", "pair", "several", "many")
+}
+VOCABULARY = frozenset((
+    "person", "dog", "cat", "sheep", "horse", "cow", "bird", "car", "bicycle", "motorcycle", "boat", "bus",
+    "truck", "train", "airplane", "elephant", "bear", "zebra", "giraffe", "duck", "goat", "pig", "chicken",
+    "rabbit", "fox", "deer", "mouse", "goose", "fish", "apple", "banana", "orange", "chair", "table",
+    "umbrella", "tree", "flower", "house", "bottle", "cup", "book", "laptop", "clock", "kite", "ball",
+    "tent",
+))  # fmt: skip
 _IRREGULAR = {
     "people": "person", "men": "person", "women": "person", "children": "person", "man": "person",
     "woman": "person", "child": "person", "boy": "person", "girl": "person", "mice": "mouse",
@@ -41,7 +47,7 @@ _IRREGULAR = {
 _PREFIXES = re.compile(r"^(an? )?(photo|picture|image|drawing|painting|illustration) of ", re.IGNORECASE)
 
 
-def _singular(word: str) -> tuple[str | None, bool]:
+def singular(word: str) -> tuple[str | None, bool]:
     """(vocabulary label, was_plural) for `word`, or (None, False)."""
     if word in _IRREGULAR:
         return _IRREGULAR[word], word not in ("man", "woman", "child", "boy", "girl", "puppy", "kitten")
@@ -58,7 +64,7 @@ def count_objects(text: str) -> dict[str, int]:
     words = re.findall(r"[a-z0-9]+", text.lower())
     counts: dict[str, int] = {}
     for i, word in enumerate(words):
-        label, plural = _singular(word)
+        label, plural = singular(word)
         if label is None:
             continue
         number = None
@@ -132,8 +138,48 @@ def _draw(marker: dict[str, Any], size: tuple[int, int]) -> Image.Image:
     return image
 
 
+_SEEN: OrderedDict[bytes, tuple[np.ndarray, dict[str, Any]]] = OrderedDict()
+_SEEN_LOCK = threading.Lock()
+_SEEN_MAX = 4096
+
+
+def _fingerprint(image: Image.Image) -> tuple[bytes, np.ndarray]:
+    """(digest of the exact pixels, 16x16 thumbnail) of an image."""
+    rgb = image.convert("RGB")
+    digest = hashlib.sha1(rgb.tobytes() + repr(rgb.size).encode()).digest()
+    return digest, np.asarray(rgb.resize((16, 16), Image.Resampling.BOX), dtype=np.int16)
+
+
+def _remember(data: bytes, marker: dict[str, Any]) -> None:
+    """Keep `marker` for these pixels: PIL re-encodes drop PNG text chunks, the pixels stay."""
+    with Image.open(io.BytesIO(data)) as image:
+        digest, thumb = _fingerprint(image)
+    with _SEEN_LOCK:
+        _SEEN[digest] = (thumb, marker)
+        _SEEN.move_to_end(digest)
+        while len(_SEEN) > _SEEN_MAX:
+            _SEEN.popitem(last=False)
+
+
+def _recall(image: Image.Image) -> dict[str, Any] | None:
+    """The marker of a generated image whose pixels match (exactly, or closely after a lossy re-encode)."""
+    digest, thumb = _fingerprint(image)
+    with _SEEN_LOCK:
+        if digest in _SEEN:
+            return _SEEN[digest][1]
+        entries = list(_SEEN.values())
+    if not entries:
+        return None
+    distances = np.abs(np.stack([seen for seen, _ in entries]) - thumb).mean(axis=(1, 2, 3))
+    best = int(np.argmin(distances))
+    return entries[best][1] if distances[best] < 6.0 else None
+
+
 def encode_image(image: Image.Image, fmt: str = "PNG", marker: dict[str, Any] | None = None) -> bytes:
-    """PNG/JPEG/WEBP bytes of `image`, with `marker` embedded (PNG text chunk, JPEG comment)."""
+    """PNG/JPEG/WEBP bytes of `image`, with `marker` embedded (PNG text chunk, JPEG comment).
+
+    The marker is also remembered by pixels, so `read_marker` still finds it after a PIL re-encode.
+    """
     fmt = fmt.upper().replace("JPG", "JPEG")
     buf = io.BytesIO()
     text = json.dumps(marker, separators=(",", ":")) if marker is not None else None
@@ -147,6 +193,8 @@ def encode_image(image: Image.Image, fmt: str = "PNG", marker: dict[str, Any] | 
         image.convert("RGB").save(buf, "JPEG", quality=80, **extra)
     else:
         image.save(buf, fmt)
+    if marker is not None:
+        _remember(buf.getvalue(), marker)
     return buf.getvalue()
 
 
@@ -251,7 +299,9 @@ def make_audio(text: str = "hello world", *, fmt: str = "flac", sample_rate: int
     """A short tone (FLAC or WAV) whose marker holds the words it "says"."""
     marker = json.dumps({"kind": "audio", "text": text}, separators=(",", ":"))
     samples = _tone(text, sample_rate)
-    return _flac(samples, sample_rate, marker) if fmt.lower() == "flac" else _wav(samples, sample_rate, marker)
+    return (
+        _flac(samples, sample_rate, marker) if fmt.lower() == "flac" else _wav(samples, sample_rate, marker)
+    )
 
 
 def _box(kind: bytes, payload: bytes) -> bytes:
@@ -324,18 +374,19 @@ def _flac_comment(data: bytes) -> str | None:
 
 
 def read_marker(data: bytes) -> dict[str, Any] | None:
-    """The marker embedded in media made here, or None (foreign or re-encoded media)."""
+    """The marker of media made here (embedded, or recalled from an image's pixels), else None."""
     kind = sniff(data)
     text: str | None = None
     try:
-        if kind in ("image/png", "image/jpeg"):
+        if kind and kind.startswith("image/"):
             with Image.open(io.BytesIO(data)) as image:
-                if kind == "image/png":
-                    text = image.info.get(MARKER_KEY)
-                else:
-                    comment = image.info.get("comment", b"")
-                    prefix = f"{MARKER_KEY}:".encode()
-                    text = comment[len(prefix) :].decode() if comment.startswith(prefix) else None
+                text = image.info.get(MARKER_KEY)
+                comment = image.info.get("comment", b"")
+                prefix = f"{MARKER_KEY}:".encode()
+                if isinstance(comment, bytes) and comment.startswith(prefix):
+                    text = comment[len(prefix) :].decode()
+                if not text:
+                    return _recall(image)
         elif kind == "audio/flac":
             text = _flac_comment(data)
         elif kind in ("audio/wav", "video/mp4"):

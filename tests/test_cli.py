@@ -1,0 +1,143 @@
+"""The command line as a user runs it: a real subprocess against the loopback stand-ins."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests import scenarios
+from tests.stand_ins.hf import HFStandIn
+from tests.stand_ins.openai_api import OpenAIStandIn
+
+REPO = Path(__file__).resolve().parent.parent
+CLI = str(REPO / "run_agent.py")
+
+
+@pytest.fixture
+def env(
+    hf_subprocess_env: dict[str, str],
+    openai_stand_in: OpenAIStandIn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, str]:
+    scenarios.register_all(openai_stand_in)
+    monkeypatch.chdir(tmp_path)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("HUGGINGGPT_")}
+    environment.update(hf_subprocess_env)
+    environment.update(
+        OPENAI_API_KEY=os.environ["OPENAI_API_KEY"],
+        OPENAI_BASE_URL=os.environ["OPENAI_BASE_URL"],
+        HUGGINGGPT_TIMEOUT="10",
+        PYTHONUNBUFFERED="1",
+    )
+    return environment
+
+
+def cli(
+    env: dict[str, str], *args: str, stdin: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, CLI, *args], env=env, input=stdin, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_sheep_json_then_follow_up_in_same_thread(env: dict[str, str], tmp_path: Path) -> None:
+    first = cli(env, "--prompt", scenarios.SHEEP_PROMPT, "--json", "--thread", "farm")
+    assert first.returncode == 0, first.stderr
+    out = json.loads(first.stdout)
+    assert set(out) >= {"answer", "thread", "artifacts", "tool_calls"} and out["thread"] == "farm"
+    (image,) = out["artifacts"]
+    assert set(image) >= {"path", "mime_type", "task", "model"} and (tmp_path / image["path"]).is_file()
+    (t2i,) = out["tool_calls"]
+    assert t2i["name"] == "text_to_image" and t2i["status"] == "ok" and t2i["model"] == image["model"]
+    assert t2i["seconds"] >= 0 and t2i["args"]["prompt"]
+
+    second = cli(env, "--prompt", scenarios.SHEEP_FOLLOW_UP, "--json", "--thread", "farm")
+    assert second.returncode == 0, second.stderr
+    follow = json.loads(second.stdout)
+    assert "There are 3 sheep" in follow["answer"]
+    assert {c["args"]["image"] for c in follow["tool_calls"]} == {image["path"]}
+    assert all(c["model"] for c in follow["tool_calls"])
+    assert (tmp_path / "outputs" / "conversations.sqlite").is_file()
+
+
+def test_prose_output_shows_progress_answer_and_files(env: dict[str, str]) -> None:
+    done = cli(env, "--prompt", scenarios.POEM_PROMPT)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    assert "▶ text_to_speech" in text and "✔ text_to_speech" in text
+    assert scenarios.POEM in text and "Files made:" in text and "outputs/audios/" in text
+
+
+def test_piped_lines_are_turns_of_one_conversation(env: dict[str, str]) -> None:
+    lines = f"{scenarios.SHEEP_PROMPT}\n\n{scenarios.SHEEP_FOLLOW_UP}\nexit\nnot reached\n"
+    done = cli(env, "--json", stdin=lines)
+    assert done.returncode == 0, done.stderr
+    first, second = (json.loads(line) for line in done.stdout.splitlines())
+    assert first["thread"] == second["thread"] and "There are 3 sheep" in second["answer"]
+
+
+def test_partial_failure_is_success(env: dict[str, str], hf_stand_in: HFStandIn) -> None:
+    hf_stand_in.add_fault("not_found", task="object-detection", times=None)
+    done = cli(env, "--prompt", scenarios.FAIL_PROMPT, "--json")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    failed = [c for c in out["tool_calls"] if c["status"] == "error"]
+    assert [c["name"] for c in failed] == ["object_detection"] and "not found" in failed[0]["error"]
+    assert "Failed: Error: object-detection failed" in out["answer"]
+
+
+@pytest.mark.parametrize("missing", ["OPENAI_API_KEY", "HF_TOKEN"])
+def test_missing_key_is_one_sentence_and_exit_2(env: dict[str, str], missing: str) -> None:
+    env.pop(missing)
+    env.pop("HUGGINGFACEHUB_API_TOKEN", None)
+    done = cli(env, "--prompt", "hi")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and missing in done.stderr and ".env" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_llm_key_is_one_sentence_exit_1(env: dict[str, str]) -> None:
+    env["OPENAI_API_KEY"] = "sk-wrong"
+    done = cli(env, "--prompt", scenarios.POEM_PROMPT)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "refused OPENAI_API_KEY" in done.stderr and "sk-wrong" not in done.stderr + done.stdout
+    verbose = cli(env, "--prompt", scenarios.POEM_PROMPT, "--verbose")
+    assert verbose.returncode == 1 and "Traceback" in verbose.stderr
+
+
+def test_invalid_setting_is_named(env: dict[str, str]) -> None:
+    env["HUGGINGGPT_TIMEOUT"] = "soon"
+    done = cli(env, "--prompt", "hi")
+    assert done.returncode == 1 and "HUGGINGGPT_TIMEOUT is invalid" in done.stderr
+
+
+def test_list_tools_and_help_need_no_keys(env: dict[str, str]) -> None:
+    env.pop("OPENAI_API_KEY")
+    listed = cli(env, "--list-tools")
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 29
+    assert listed.stdout.startswith("audio_classification") and "find_models" in listed.stdout
+    helped = cli(env, "--help")
+    assert helped.returncode == 0 and "--thread" in helped.stdout and "--json" in helped.stdout
+
+
+def test_ctrl_c_stops_cleanly(env: dict[str, str], hf_stand_in: HFStandIn) -> None:
+    hf_stand_in.latency = 30
+    proc = subprocess.Popen(
+        [sys.executable, CLI, "--prompt", scenarios.POEM_PROMPT],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not hf_stand_in.inference_requests():
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 130, (out, err)
+    assert "Stopped" in out + err and "Traceback" not in err
