@@ -24,6 +24,9 @@ else
 	$(PY) run_agent.py $(ARGS)
 endif
 
+web: $(STAMP)
+	$(PY) app.py $(ARGS)
+
 test: $(DEV_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .

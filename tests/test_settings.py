@@ -66,7 +66,7 @@ def test_secrets_never_print(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_missing_keys_named(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(MissingSetting, match="OPENAI_API_KEY.*\\.env"):
+    with pytest.raises(MissingSetting, match=r"OPENAI_API_KEY.*\.env"):
         AgentSettings.from_env().require_keys()
     monkeypatch.setenv("OPENAI_API_KEY", OPENAI_SECRET)
     with pytest.raises(MissingSetting, match="HF_TOKEN"):

@@ -1,0 +1,403 @@
+"""The web UI: a Gradio chat that renders `agent.events.run_turn` — steps, inline media, what ran.
+
+Rendering only: the agent, its settings and its event stream are the CLI's. Each browser session is its
+own conversation thread (kept in the same SQLite checkpointer as the CLI); `?thread=NAME` resumes one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import re
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no version check, no telemetry
+
+import gradio as gr
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+
+from agent.errors import describe_error
+from agent.events import AnswerDelta, Event, ToolFinished, ToolStarted, TurnDone, run_turn
+from agent.settings import AgentSettings, MissingSetting
+
+UPLOADS = "uploads"
+ATTACHED = "\n\nAttached files:"
+THREAD_NAME = re.compile(r"^[\w.-]{1,64}$")
+LOG = logging.getLogger(__name__)
+CSS = """
+#settings-problem { border-left: 4px solid #d97706; padding: 0.5em 1em; background: #fffbeb; }
+"""
+
+
+def new_thread() -> str:
+    return f"web-{uuid.uuid4().hex[:8]}"
+
+
+def shown_path(path: str | Path) -> str:
+    """The path as the toolkit shows it: relative to the current folder when inside it."""
+    resolved = Path(path).resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd()))
+    except ValueError:
+        return str(resolved)
+
+
+@dataclass
+class Session:
+    """One browser session: its conversation thread and what the page shows of it."""
+
+    thread: str = field(default_factory=new_thread)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _sentence(error: BaseException) -> str:
+    """`describe_error`, worded for the page; an unexpected error's traceback goes to the server log."""
+    if isinstance(error, MissingSetting):
+        return str(error)
+    sentence = describe_error(error)
+    if sentence.startswith("unexpected error"):
+        LOG.error("turn failed", exc_info=error)
+        return sentence.replace("run with --verbose for details", "the server log has the details")
+    LOG.warning("turn failed: %s", sentence)
+    return sentence
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+
+
+def _parse(message: dict[str, Any] | str | None) -> tuple[str, list[str]]:
+    """The MultimodalTextbox value as (text, uploaded file paths)."""
+    if not isinstance(message, dict):
+        return (message or "").strip(), []
+    files = [f if isinstance(f, str) else f["path"] for f in message.get("files") or []]
+    return (message.get("text") or "").strip(), files
+
+
+def _args_preview(args: dict[str, Any]) -> str:
+    text = ", ".join(f"{k}={v!r}" for k, v in args.items())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _media(path: str, caption: str) -> dict[str, Any]:
+    """A file message: the Chatbot shows images, audio and video inline, other files as links."""
+    return {"role": "assistant", "content": {"path": str(Path(path).resolve()), "alt_text": caption}}
+
+
+class TurnView:
+    """Folds one turn's events into the session's chat messages, steps and panel rows."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.steps: dict[str, int] = {}
+        self.answer_at: int | None = None
+        self.streamed = ""
+
+    def user(self, text: str, files: Sequence[str] = ()) -> None:
+        messages = self.session.messages
+        messages.extend({"role": "user", "content": {"path": str(Path(f).resolve())}} for f in files)
+        messages.append({"role": "user", "content": text or "(files attached)"})
+
+    def apply(self, event: Event) -> None:
+        if isinstance(event, ToolStarted):
+            self.started(event)
+        elif isinstance(event, ToolFinished):
+            self.finished(event)
+        elif isinstance(event, AnswerDelta):
+            self.delta(event.text)
+        elif isinstance(event, TurnDone):
+            answer = event.summary.answer
+            if answer and not self.streamed.strip().endswith(answer[-40:].strip()):
+                self.answer_at = None
+                self.delta(answer)
+
+    def started(self, event: ToolStarted) -> None:
+        self.answer_at = None
+        model = event.args.get("model")
+        self.steps[event.id] = len(self.session.messages)
+        self.session.messages.append(
+            {
+                "role": "assistant",
+                "content": _args_preview(event.args) or "(no arguments)",
+                "metadata": {
+                    "title": f"{event.name}" + (f" · {model}" if model else ""),
+                    "id": event.id or f"step-{len(self.steps)}",
+                    "status": "pending",
+                    "log": "running…",
+                },
+            }
+        )
+
+    def finished(self, event: ToolFinished) -> None:
+        ok = event.status == "ok"
+        lines = []
+        index = self.steps.get(event.id)
+        if index is not None:
+            lines.append(self.session.messages[index]["content"])
+        if event.model:
+            lines.append(f"model: {event.model}" + (f" ({event.provider})" if event.provider else ""))
+        lines.extend(f"tried first: {a.get('model')} — {a.get('error')}" for a in event.failed_attempts)
+        lines.extend(f"made: {shown_path(f['path'])}" for f in event.files)
+        if not ok:
+            lines.append(f"error: {event.error or 'failed'}")
+        step = {
+            "role": "assistant",
+            "content": "\n\n".join(lines),
+            "metadata": {
+                "title": f"{'✔' if ok else '✖'} {event.name}" + (f" · {event.model}" if event.model else ""),
+                "id": event.id,
+                "status": "done",
+                "duration": event.seconds,
+                "log": "ok" if ok else "error",
+            },
+        }
+        if index is None:
+            self.session.messages.append(step)
+        else:
+            self.session.messages[index] = step
+        self.session.messages.extend(_media(f["path"], f"{event.name} output") for f in event.files)
+        self.session.calls.append(
+            {
+                "task": event.name,
+                "model": event.model or "—",
+                "seconds": event.seconds,
+                "status": event.status,
+                "error": event.error,
+            }
+        )
+        self.session.files.extend({**f, "task": event.name, "model": event.model} for f in event.files)
+
+    def delta(self, text: str) -> None:
+        self.streamed += text
+        messages = self.session.messages
+        if self.answer_at is None:
+            self.answer_at = len(messages)
+            messages.append({"role": "assistant", "content": ""})
+        messages[self.answer_at]["content"] += text
+
+    def fail(self, sentence: str) -> None:
+        """End the turn with an error message; steps still pending are closed."""
+        for index in self.steps.values():
+            metadata = self.session.messages[index].get("metadata", {})
+            if metadata.get("status") == "pending":
+                metadata.update(status="done", log="stopped")
+        self.session.messages.append({"role": "assistant", "content": f"⚠️ {sentence}"})
+
+
+def panel(session: Session) -> str:
+    """The side panel: the conversation, the tasks run with their models, the files made."""
+    lines = [f"**Conversation** `{session.thread}`", "", "### Tasks run"]
+    for n, call in enumerate(session.calls, 1):
+        result = "ok" if call["status"] == "ok" else f"✖ {call['error'] or 'failed'}"
+        lines.append(f"{n}. **{call['task']}** · `{call['model']}` · {_seconds(call['seconds'])} · {result}")
+    if not session.calls:
+        lines.append("_none yet_")
+    lines += ["", "### Files made"]
+    if session.files:
+        lines += [f"- `{shown_path(f['path'])}` ({f['mime_type']}, {f['task']})" for f in session.files]
+    else:
+        lines.append("_none yet_")
+    return "\n".join(lines)
+
+
+def history_view(session: Session, messages: Sequence[BaseMessage]) -> None:
+    """Rebuild the page for a resumed thread from its stored messages (text, steps, media)."""
+    view = TurnView(session)
+    for message in messages:
+        if isinstance(message, HumanMessage):
+            view = TurnView(session)
+            view.user(message.text.split(ATTACHED)[0])
+        elif isinstance(message, AIMessage):
+            for call in message.tool_calls:
+                view.started(ToolStarted(call["id"] or "", call["name"], dict(call["args"])))
+            if not message.tool_calls and message.text.strip():
+                view.answer_at = None
+                view.delta(message.text.strip())
+        elif isinstance(message, ToolMessage):
+            artifact = message.artifact if isinstance(message.artifact, dict) else {}
+            ok = message.status != "error"
+            files = [f for f in artifact.get("files", []) if Path(f["path"]).is_file()]
+            view.finished(
+                ToolFinished(
+                    message.tool_call_id,
+                    message.name or "?",
+                    "ok" if ok else "error",
+                    float(artifact.get("seconds", 0.0)),
+                    artifact.get("model"),
+                    artifact.get("provider"),
+                    None if ok else message.text.removeprefix("Error: "),
+                    files,
+                    list(artifact.get("failed_attempts", [])),
+                )
+            )
+
+
+class WebApp:
+    """The Gradio app around one agent; `model`/`tools` are passed to `build_agent` (tests)."""
+
+    def __init__(self, settings: AgentSettings, *, model: Any = None, tools: Any = None) -> None:
+        self.settings = settings
+        self.model = model
+        self.tools = tools
+        self.problem: str | None = None
+        try:
+            settings.require_keys()
+        except MissingSetting as error:
+            self.problem = str(error)
+        self._agent: Any = None
+        self._conn: Any = None
+        self._lock: asyncio.Lock | None = None
+        self.demo = self._blocks()
+
+    async def agent(self) -> Any:
+        """The agent, built on first use in the server's event loop with the SQLite checkpointer."""
+        if self._agent is not None:
+            return self._agent
+        self._lock = self._lock or asyncio.Lock()
+        async with self._lock:
+            if self._agent is None:
+                import aiosqlite
+                from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+                from agent.build import build_agent
+
+                self.settings.output_dir.mkdir(parents=True, exist_ok=True)
+                self._conn = await aiosqlite.connect(str(self.settings.checkpoint_path))
+                saver = AsyncSqliteSaver(self._conn)
+                self._agent = build_agent(
+                    self.settings, model=self.model, tools=self.tools, checkpointer=saver
+                )
+        return self._agent
+
+    def close(self) -> None:
+        """Stop the SQLite connection's thread, from outside the server's loop (at exit)."""
+        if self._conn is not None:
+            self._conn.stop()
+            self._conn = None
+
+    async def aclose(self) -> None:
+        """Close the SQLite connection from inside the loop that opened it."""
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    def save_uploads(self, paths: Sequence[str], thread: str) -> list[str]:
+        """Copy uploaded files into `<output_dir>/uploads/<thread>/` where the tools may read them."""
+        folder = self.settings.output_dir / UPLOADS / thread
+        folder.mkdir(parents=True, exist_ok=True)
+        saved = []
+        for path in paths:
+            source = Path(path)
+            digest = hashlib.sha256(source.read_bytes()).hexdigest()[:8]
+            stem = re.sub(r"[^\w.-]+", "_", source.stem)[:60] or "file"
+            target = folder / f"{stem}-{digest}{source.suffix.lower()}"
+            if not target.exists():
+                shutil.copyfile(source, target)
+            saved.append(shown_path(target))
+        return saved
+
+    async def respond(
+        self, message: dict[str, Any] | str | None, session: Session | None
+    ) -> AsyncIterator[tuple[Any, ...]]:
+        """Run one turn, yielding (input box, chat, panel, session) as the events arrive."""
+        session = session or Session()
+        text, uploads = _parse(message)
+        if not text and not uploads:
+            yield gr.MultimodalTextbox(), session.messages, panel(session), session
+            return
+        busy = gr.MultimodalTextbox(value=None, interactive=False)
+        view = TurnView(session)
+        try:
+            files = self.save_uploads(uploads, session.thread)
+            view.user(text, files)
+            yield busy, session.messages, panel(session), session
+            if self.problem:
+                raise MissingSetting(self.problem)
+            request = text + (ATTACHED + "".join(f"\n- {f}" for f in files) if files else "")
+            config = {"tags": ["hugginggpt", "web"], "metadata": {"thread_id": session.thread}}
+            async for event in run_turn(await self.agent(), request, thread=session.thread, config=config):
+                view.apply(event)
+                yield busy, session.messages, panel(session), session
+        except Exception as error:  # never a dead page: one sentence in the chat
+            view.fail(_sentence(error))
+        yield gr.MultimodalTextbox(value=None, interactive=True), session.messages, panel(session), session
+
+    async def start(self, request: gr.Request) -> tuple[Session, list[dict[str, Any]], str]:
+        """A page load: a new thread, or the one named by `?thread=` with its history."""
+        name = (dict(request.query_params) if request else {}).get("thread", "")
+        session = Session(thread=name) if THREAD_NAME.match(name) else Session()
+        if name and not self.problem:
+            try:
+                state = await (await self.agent()).aget_state({"configurable": {"thread_id": session.thread}})
+                history_view(session, state.values.get("messages", []))
+            except Exception as error:
+                TurnView(session).fail(_sentence(error))
+        return session, session.messages, panel(session)
+
+    @staticmethod
+    def new_chat() -> tuple[Session, list[dict[str, Any]], str, Any]:
+        session = Session()
+        return session, session.messages, panel(session), gr.MultimodalTextbox(value=None, interactive=True)
+
+    def _blocks(self) -> gr.Blocks:
+        with gr.Blocks(title="HuggingGPT", analytics_enabled=False, fill_height=True) as demo:
+            session = gr.State(None)  # set on load
+            gr.Markdown("## HuggingGPT — an LLM plans, Hugging Face models do the work")
+            gr.Markdown(
+                f"**Setup needed:** {self.problem}" if self.problem else "",
+                visible=bool(self.problem),
+                elem_id="settings-problem",
+            )
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    chat = gr.Chatbot(
+                        elem_id="chat",
+                        label="Conversation",
+                        height=640,
+                        buttons=["copy"],
+                        feedback_options=None,
+                        placeholder="Ask for images, speech, captions, detections… and attach files.",
+                    )
+                    box = gr.MultimodalTextbox(
+                        elem_id="prompt",
+                        placeholder="Generate an image of three sheep in a field, then count them",
+                        file_types=["image", "audio", "video", ".pdf", ".txt", ".csv", ".json"],
+                        file_count="multiple",
+                        show_label=False,
+                        autofocus=True,
+                    )
+                with gr.Column(scale=1, min_width=280):
+                    new = gr.Button("New chat", elem_id="new-chat", variant="secondary")
+                    with gr.Accordion("What ran", open=True):
+                        steps = gr.Markdown(panel(Session(thread="…")), elem_id="steps-panel")
+            outputs = [session, chat, steps]
+            demo.load(self.start, None, outputs, api_visibility="private")
+            turn = box.submit(
+                self.respond, [box, session], [box, chat, steps, session], api_visibility="private"
+            )
+            for event in (new.click, chat.clear):  # a new thread; a turn in flight is cancelled
+                event(self.new_chat, None, [*outputs, box], cancels=[turn], api_visibility="private")
+        return demo
+
+    def launch(self, host: str, port: int, **kwargs: Any) -> None:
+        """Serve on host:port; blocks unless `prevent_thread_lock=True`."""
+        self.demo.queue(default_concurrency_limit=8).launch(
+            server_name=host,
+            server_port=port,
+            share=False,
+            ssr_mode=False,
+            mcp_server=False,
+            pwa=False,
+            allowed_paths=[str(self.settings.output_dir.resolve())],
+            css=CSS,
+            **kwargs,
+        )

@@ -1,0 +1,428 @@
+"""The web UI (agent/web.py, app.py): the event rendering and turn handler, then the page in a real Chromium."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from langchain_core.messages import HumanMessage
+from langchain_core.tools import StructuredTool
+from PIL import Image
+from pydantic import SecretStr
+
+from agent.events import AnswerDelta, ToolFinished, ToolStarted, TurnDone, TurnSummary
+from agent.settings import AgentSettings
+from agent.web import Session, TurnView, WebApp, panel
+from tests import browser
+from tests.fakes import ScriptedModel
+from tests.stand_ins import media
+from tests.stand_ins.openai_api import DEFAULT_API_KEY
+from tests.stand_ins.scripts import call, content_text, find_paths, last_user_message, turn_messages
+
+# --------------------------------------------------------------------------- rendering (no browser)
+
+
+def test_turn_view_renders_steps_media_and_answer(tmp_path: Path) -> None:
+    image = tmp_path / "sheep.png"
+    image.write_bytes(b"png")
+    session = Session(thread="t1")
+    view = TurnView(session)
+    view.user("Draw three sheep")
+    view.apply(ToolStarted("c1", "text_to_image", {"prompt": "three sheep"}))
+    step = session.messages[-1]
+    assert step["metadata"]["status"] == "pending" and step["metadata"]["title"] == "text_to_image"
+    view.apply(
+        ToolFinished(
+            "c1",
+            "text_to_image",
+            "ok",
+            1.5,
+            model="org/sdxl",
+            provider="hf-inference",
+            files=[{"path": str(image), "mime_type": "image/png", "kind": "image"}],
+        )
+    )
+    step, media = session.messages[-2:]
+    assert step["metadata"] == {
+        "title": "✔ text_to_image · org/sdxl",
+        "id": "c1",
+        "status": "done",
+        "duration": 1.5,
+        "log": "ok",
+    }
+    assert "prompt='three sheep'" in step["content"] and "org/sdxl (hf-inference)" in step["content"]
+    assert media["content"]["path"] == str(image.resolve())
+    view.apply(ToolStarted("c2", "object_detection", {"image": "x.png"}))
+    view.apply(ToolFinished("c2", "object_detection", "error", 0.2, error="the model is cold"))
+    assert session.messages[-1]["metadata"]["log"] == "error"
+    assert "error: the model is cold" in session.messages[-1]["content"]
+    for piece in ("Here are ", "three sheep."):
+        view.apply(AnswerDelta(piece))
+    view.apply(TurnDone(TurnSummary(answer="Here are three sheep.")))
+    assert session.messages[-1] == {"role": "assistant", "content": "Here are three sheep."}
+    table = panel(session)
+    assert "1. **text_to_image** · `org/sdxl` · 1.5 s · ok" in table
+    assert "2. **object_detection** · `—` · 200 ms · ✖ the model is cold" in table
+    assert "(image/png, text_to_image)" in table
+
+
+def test_turn_view_adds_an_unstreamed_answer_and_closes_steps_on_failure() -> None:
+    session = Session()
+    view = TurnView(session)
+    view.apply(ToolStarted("c1", "text_to_speech", {"text": "baa"}))
+    view.fail("could not reach the LLM server; check OPENAI_BASE_URL and the network.")
+    assert session.messages[0]["metadata"]["status"] == "done"
+    assert session.messages[-1]["content"].startswith("⚠️ could not reach the LLM server")
+    view.apply(TurnDone(TurnSummary(answer="Done.")))
+    assert session.messages[-1]["content"] == "Done."
+
+
+# --------------------------------------------------------------------------- the turn handler, with fakes
+
+
+def _settings(tmp_path: Path, **overrides: Any) -> AgentSettings:
+    values = {
+        "output_dir": tmp_path / "outputs",
+        "allowed_dirs": (tmp_path,),
+        "openai_api_key": SecretStr("sk-test"),
+        "hf_token": SecretStr("hf_test"),
+    }
+    return AgentSettings(**{**values, **overrides})
+
+
+def _image_tool(settings: AgentSettings) -> StructuredTool:
+    """A stand-in for the toolkit's text_to_image: writes a PNG, returns (text, artifact)."""
+
+    def text_to_image(prompt: str) -> tuple[str, dict[str, Any]]:
+        """Make an image from a prompt."""
+        folder = settings.output_dir / "images"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "sheep.png"
+        Image.new("RGB", (8, 8), "green").save(path)
+        files = [{"path": str(path), "mime_type": "image/png", "kind": "image"}]
+        return f"Image saved to {path} (model org/sdxl)", {
+            "task": "text-to-image",
+            "model": "org/sdxl",
+            "seconds": 0.1,
+            "files": files,
+        }
+
+    return StructuredTool.from_function(text_to_image, response_format="content_and_artifact")
+
+
+async def _turn(app: WebApp, message: Any, session: Session | None) -> tuple[list[Any], Session]:
+    updates = [update async for update in app.respond(message, session)]
+    assert updates[-1][0].interactive is True  # the input box is given back
+    return updates, updates[-1][3]
+
+
+async def test_respond_streams_a_turn_and_keeps_the_thread(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    seen: list[str] = []
+
+    def earlier_image(messages: list[Any]) -> list[tuple[str, dict[str, Any]]]:
+        seen.extend(find_paths([str(m.content) for m in messages if m.type == "tool"], "image"))
+        return [("text_to_image", {"prompt": f"again, like {seen[0]}"})]
+
+    model = ScriptedModel(turns=[[("text_to_image", {"prompt": "three sheep"})], "Here they are."])
+    app = WebApp(settings, model=model, tools=[_image_tool(settings)])
+    try:
+        updates, session = await _turn(app, {"text": "Draw three sheep", "files": []}, None)
+        assert len(updates) >= 4  # user echo, step started, step finished, answer, box back
+        assert [m["role"] for m in session.messages[:1]] == ["user"]
+        assert any(
+            m.get("metadata", {}).get("title") == "✔ text_to_image · org/sdxl" for m in session.messages
+        )
+        assert any(
+            isinstance(m["content"], dict) and m["content"]["path"].endswith("sheep.png")
+            for m in session.messages
+        )
+        assert session.messages[-1]["content"] == "Here they are."
+
+        model.turns = [earlier_image, "Same again."]
+        _, session = await _turn(app, "Once more, from the image", session)
+        assert seen and seen[0].endswith("sheep.png")  # the second turn saw the first turn's file
+        assert len(session.calls) == 2 and session.messages[-1]["content"] == "Same again."
+        assert settings.checkpoint_path.is_file()
+
+        state = await (await app.agent()).aget_state({"configurable": {"thread_id": session.thread}})
+        humans = [m.text for m in state.values["messages"] if isinstance(m, HumanMessage)]
+        assert humans == ["Draw three sheep", "Once more, from the image"]
+
+        resumed, messages, text = await app.start(SimpleNamespace(query_params={"thread": session.thread}))
+        assert resumed.thread == session.thread and "2. **text_to_image** · `org/sdxl`" in text
+        assert [m["content"] for m in messages if m["role"] == "user"] == humans
+        fresh, messages, _ = await app.start(SimpleNamespace(query_params={}))
+        assert fresh.thread != session.thread and messages == []
+    finally:
+        await app.aclose()
+
+
+async def test_respond_saves_uploads_where_the_tools_may_read_them(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    upload = tmp_path / "gradio-tmp" / "my photo.PNG"
+    upload.parent.mkdir()
+    upload.write_bytes(b"\x89PNG fake")
+    model = ScriptedModel(turns=["Got it."])
+    app = WebApp(settings, model=model, tools=[_image_tool(settings)])
+    try:
+        _, session = await _turn(app, {"text": "What is this?", "files": [str(upload)]}, Session(thread="up"))
+        saved = list((settings.output_dir / "uploads" / "up").iterdir())
+        assert len(saved) == 1 and re.fullmatch(r"my_photo-[0-9a-f]{8}\.png", saved[0].name)
+        sent = model.seen[0][-1].content
+        assert sent.startswith("What is this?\n\nAttached files:\n- ") and sent.endswith(saved[0].name)
+        assert session.messages[0]["content"]["path"] == str(saved[0].resolve())
+    finally:
+        await app.aclose()
+
+
+async def test_errors_become_chat_messages(tmp_path: Path) -> None:
+    missing = WebApp(_settings(tmp_path, openai_api_key=None))
+    assert missing.problem and missing.problem.startswith("OPENAI_API_KEY is not set")
+    _, session = await _turn(missing, "hello", None)
+    assert session.messages[-1]["content"] == f"⚠️ {missing.problem}"
+
+    class Unreachable(ScriptedModel):
+        def _generate(self, *args: Any, **kwargs: Any) -> Any:
+            response = httpx.Response(404, request=httpx.Request("POST", "http://127.0.0.1:9/v1"))
+            raise openai.NotFoundError("The model `gpt-9` does not exist", response=response, body=None)
+
+    class Broken(ScriptedModel):
+        def _generate(self, *args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("boom")
+
+    for model, sentence in [
+        (Unreachable(), "⚠️ the LLM server does not know that model"),
+        (Broken(), "⚠️ unexpected error (RuntimeError: boom); the server log has the details."),
+    ]:
+        app = WebApp(_settings(tmp_path), model=model, tools=[])
+        try:
+            _, session = await _turn(app, "hello", None)
+            assert session.messages[-1]["content"].startswith(sentence)
+        finally:
+            await app.aclose()
+
+
+def test_app_host_and_port_follow_gradio_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    import app
+
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "8123")
+    assert (app.parse_args([]).host, app.parse_args([]).port) == ("0.0.0.0", 8123)
+    assert app.parse_args(["--host", "127.0.0.2", "--port", "9000"]).port == 9000
+    monkeypatch.delenv("GRADIO_SERVER_NAME")
+    monkeypatch.delenv("GRADIO_SERVER_PORT")
+    assert (app.parse_args([]).host, app.parse_args([]).port) == ("127.0.0.1", 7860)
+
+
+# --------------------------------------------------------------------------- in a real browser
+
+needs_chromium = pytest.mark.skipif(
+    browser.chromium_path() is None, reason="Chromium is not installed (apt-get install -y chromium)"
+)
+SEND_TIMEOUT = 30_000  # ms
+
+
+def _send(page: Any, text: str) -> None:
+    box = page.locator("#prompt textarea")
+    box.fill(text)
+    box.press("Enter")
+
+
+def _wait_idle(page: Any) -> None:
+    """The turn is over when the input box is editable again."""
+    page.wait_for_function(
+        "() => { const t = document.querySelector('#prompt textarea'); return t && !t.disabled; }",
+        timeout=SEND_TIMEOUT,
+    )
+
+
+@pytest.fixture(scope="module")
+def _shared_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One `app.py` process for the module's keyed tests (starting one costs seconds of imports)."""
+    with contextlib.ExitStack() as stack:
+        started: dict[tuple[str, ...], tuple[str, Path]] = {}
+
+        def start(env: dict[str, str]) -> tuple[str, Path]:
+            key = (env["OPENAI_BASE_URL"], env["HUGGINGGPT_TEST_HF_URL"])  # session-wide stand-ins
+            if key not in started:
+                cwd = tmp_path_factory.mktemp("web")
+                started[key] = (stack.enter_context(browser.app_server(env, cwd)), cwd)
+            return started[key]
+
+        yield start
+
+
+@pytest.fixture
+def web_app(_shared_app: Any, openai_stand_in: Any, hf_subprocess_env: dict[str, str]) -> tuple[str, Path]:
+    """(URL, working folder) of `app.py` talking to the OpenAI and HF stand-ins (reset for this test)."""
+    env = browser.clean_env(
+        PYTHONPATH=hf_subprocess_env["PYTHONPATH"],
+        HUGGINGGPT_TEST_HF_URL=hf_subprocess_env["HUGGINGGPT_TEST_HF_URL"],
+        HF_TOKEN=hf_subprocess_env["HF_TOKEN"],
+        HF_HOME=hf_subprocess_env["HF_HOME"],
+        OPENAI_API_KEY=DEFAULT_API_KEY,
+        OPENAI_BASE_URL=openai_stand_in.base_url,
+        OPENAI_MODEL="gpt-4.1-mini",
+    )
+    return _shared_app(env)
+
+
+def _earlier_image(request: dict[str, Any]) -> Any:
+    """The follow-up's plan: find the image made in an earlier turn and look at it."""
+    tool_texts = [content_text(m.get("content")) for m in request["messages"] if m.get("role") == "tool"]
+    image = find_paths(tool_texts, "image")[0]
+    return [
+        call("object_detection", image=image),
+        call("visual_question_answering", image=image, question="How many sheep are in the image?"),
+    ]
+
+
+def _made(page: Any, folder: str) -> list[str]:
+    """Files of `folder` (images, audios...) listed in the side panel."""
+    return re.findall(rf"outputs/{folder}/[\w.-]+", page.locator("#steps-panel").inner_text())
+
+
+def _served(page: Any) -> list[tuple[int, str, str]]:
+    """Files the page fetched from the Gradio server: (status, content type, URL), filled as it runs."""
+    fetched: list[tuple[int, str, str]] = []
+    page.on(
+        "response",
+        lambda r: (
+            fetched.append((r.status, r.headers.get("content-type", ""), r.url))
+            if "/gradio_api/file=" in r.url
+            else None
+        ),
+    )
+    return fetched
+
+
+@needs_chromium
+def test_browser_image_then_follow_up(
+    web_app: tuple[str, Path], openai_stand_in: Any, hf_stand_in: Any, tmp_path: Path
+) -> None:
+    openai_stand_in.on_user(
+        "three sheep",
+        [
+            [call("text_to_image", prompt="a field with three sheep grazing peacefully")],
+            "Here is your field with three sheep: {image} (made by {model}).",
+        ],
+    )
+    openai_stand_in.on_user("how many sheep", [_earlier_image, "I count {count} sheep in the image."])
+    external: list[str] = []
+    url, _ = web_app
+    with browser.browser_page(tmp_path / "profile", external, "sheep") as page:
+        fetched = _served(page)
+        page.goto(url)
+        _send(page, "Generate an image of a field with three sheep grazing peacefully")
+        page.locator("#chat").get_by_text("Here is your field with three sheep").wait_for(
+            timeout=SEND_TIMEOUT
+        )
+        _wait_idle(page)
+        [made] = _made(page, "images")
+        image = page.locator(f"#chat img[src$='/{Path(made).name}']")
+        image.wait_for()
+        page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+        assert any(s == 200 and t.startswith("image/") and u.endswith(Path(made).name) for s, t, u in fetched)
+        served = [r.model for r in hf_stand_in.requests if r.task == "text-to-image" and r.status == 200]
+        assert served, "the HF stand-in served no text-to-image call"
+        assert f"text_to_image · {served[-1]}" in page.locator("#steps-panel").inner_text()
+        assert page.locator("#chat").get_by_text(f"text_to_image · {served[-1]}").count() == 1  # the step
+        browser.screenshot(page, "web-sheep-image")
+
+        _send(page, "How many sheep are in the image?")
+        page.locator("#chat").get_by_text("I count 3 sheep in the image.").wait_for(timeout=SEND_TIMEOUT)
+        _wait_idle(page)
+        panel_text = page.locator("#steps-panel").inner_text()
+        assert "object_detection" in panel_text and "visual_question_answering" in panel_text
+        follow_up = turn_messages(openai_stand_in.chat_requests[-1])  # the same thread, so it saw `made`
+        calls = [c["function"] for m in follow_up for c in m.get("tool_calls") or []]
+        assert {c["name"] for c in calls} == {"object_detection", "visual_question_answering"}
+        assert all(made in c["arguments"] for c in calls), calls
+        assert [r for r in hf_stand_in.requests if r.task == "object-detection" and r.status == 200]
+        browser.screenshot(page, "web-sheep-follow-up")
+    assert external == [], f"the page tried to leave loopback: {external}"
+
+
+@needs_chromium
+def test_browser_text_to_speech_plays_inline(
+    web_app: tuple[str, Path], openai_stand_in: Any, hf_stand_in: Any, tmp_path: Path
+) -> None:
+    openai_stand_in.on_user(
+        "read .* aloud",
+        [
+            [call("text_to_speech", text="Three sheep graze peacefully in a green field.")],
+            "Here is the sentence read aloud: {audio}",
+        ],
+    )
+    external: list[str] = []
+    url, _ = web_app
+    with browser.browser_page(tmp_path / "profile", external, "speech") as page:
+        fetched = _served(page)
+        page.goto(url)
+        _send(page, "Read 'Three sheep graze peacefully in a green field.' aloud")
+        page.locator("#chat").get_by_text("Here is the sentence read aloud").wait_for(timeout=SEND_TIMEOUT)
+        _wait_idle(page)
+        [made] = _made(page, "audios")
+        player = page.locator("#chat .minimal-audio-player")
+        player.get_by_role("button", name="Play").wait_for()
+        player.locator(".waveform-wrapper canvas").first.wait_for()  # drawn once the audio is decoded
+        assert any(s == 200 and t.startswith("audio/") and u.endswith(Path(made).name) for s, t, u in fetched)
+        assert "text_to_speech" in page.locator("#steps-panel").inner_text()
+        browser.screenshot(page, "web-text-to-speech")
+    assert external == [], f"the page tried to leave loopback: {external}"
+
+
+@needs_chromium
+def test_browser_uploaded_photo_is_used_by_the_tools(
+    web_app: tuple[str, Path], openai_stand_in: Any, hf_stand_in: Any, tmp_path: Path
+) -> None:
+    photo = tmp_path / "my pets.png"
+    photo.write_bytes(media.make_image("two cats and a dog on a sofa"))
+
+    def attached(request: dict[str, Any]) -> Any:
+        return call("object_detection", image=find_paths(last_user_message(request), "image")[0])
+
+    openai_stand_in.on_user("this photo", [attached, "There are {count} animals in your photo."])
+    url, cwd = web_app
+    with browser.browser_page(tmp_path / "profile", [], "upload") as page:
+        page.goto(url)
+        page.locator("#prompt input[type=file]").set_input_files(photo)
+        page.locator("#prompt img").first.wait_for()  # the upload's preview in the input box
+        _send(page, "How many animals are in this photo?")
+        page.locator("#chat").get_by_text("There are 3 animals in your photo.").wait_for(timeout=SEND_TIMEOUT)
+        _wait_idle(page)
+        [saved] = (cwd / "outputs" / "uploads").glob("web-*/my_pets-*.png")
+        assert saved.read_bytes() == photo.read_bytes()
+        assert page.locator(f"#chat img[src$='/{saved.name}']").count() == 1  # shown in the user's message
+        sent = last_user_message(openai_stand_in.chat_requests[-1])
+        assert sent.endswith(f"Attached files:\n- outputs/uploads/{saved.parent.name}/{saved.name}")
+        assert [r for r in hf_stand_in.requests if r.task == "object-detection" and r.status == 200]
+        browser.screenshot(page, "web-upload")
+
+
+@needs_chromium
+def test_browser_missing_key_names_the_variable(tmp_path: Path) -> None:
+    env = browser.clean_env(HF_TOKEN="hf_test_token")
+    started = time.monotonic()
+    with (
+        browser.app_server(env, tmp_path) as url,
+        browser.browser_page(tmp_path / "profile", [], "missing-key") as page,
+    ):
+        page.goto(url)
+        banner = page.locator("#settings-problem")
+        banner.wait_for()
+        assert "OPENAI_API_KEY is not set" in banner.inner_text()
+        _send(page, "Generate an image of a field with three sheep grazing peacefully")
+        page.locator("#chat").get_by_text("⚠️ OPENAI_API_KEY is not set").wait_for(timeout=SEND_TIMEOUT)
+        _wait_idle(page)
+        browser.screenshot(page, "web-missing-key")
+    assert time.monotonic() - started < 60
