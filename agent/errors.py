@@ -7,24 +7,9 @@ import sqlite3
 import openai
 from pydantic import ValidationError
 
-ENV_NAMES = {
-    "hf_token": "HF_TOKEN",
-    "provider": "HUGGINGGPT_PROVIDER",
-    "timeout": "HUGGINGGPT_TIMEOUT",
-    "output_dir": "HUGGINGGPT_OUTPUT_DIR",
-    "allowed_dirs": "HUGGINGGPT_ALLOWED_DIRS",
-    "allow_private_urls": "HUGGINGGPT_ALLOW_PRIVATE_URLS",
-    "max_input_mb": "HUGGINGGPT_MAX_INPUT_MB",
-    "max_attempts": "HUGGINGGPT_MAX_ATTEMPTS",
-    "model_cache_seconds": "HUGGINGGPT_MODEL_CACHE_SECONDS",
-    "openai_api_key": "OPENAI_API_KEY",
-    "openai_base_url": "OPENAI_BASE_URL",
-    "openai_model": "OPENAI_MODEL",
-    "llm_timeout": "HUGGINGGPT_LLM_TIMEOUT",
-    "max_model_calls": "HUGGINGGPT_MAX_MODEL_CALLS",
-    "max_tool_calls": "HUGGINGGPT_MAX_TOOL_CALLS",
-    "context_tokens": "HUGGINGGPT_CONTEXT_TOKENS",
-}
+from agent.settings import AgentSettings
+
+ENV_NAMES = {field: names[0] for field, names in AgentSettings.env_names().items()}
 
 
 def _llm_message(error: openai.APIStatusError) -> str:

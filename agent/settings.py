@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
 from pydantic import Field, SecretStr
 
-from tools.settings import HFSettings, first_value
+from tools.settings import HFSettings
 
 DEFAULT_LLM = "gpt-4.1-mini"
 
@@ -20,6 +19,16 @@ class MissingSetting(RuntimeError):
 class AgentSettings(HFSettings):
     """Toolkit settings plus the chat model (any OpenAI-compatible Chat Completions server)."""
 
+    ENV: ClassVar[dict[str, tuple[str, ...]]] = {
+        "openai_api_key": ("OPENAI_API_KEY",),
+        "openai_base_url": ("OPENAI_BASE_URL",),
+        "openai_model": ("OPENAI_MODEL",),
+        "llm_timeout": ("HUGGINGGPT_LLM_TIMEOUT",),
+        "max_model_calls": ("HUGGINGGPT_MAX_MODEL_CALLS",),
+        "max_tool_calls": ("HUGGINGGPT_MAX_TOOL_CALLS",),
+        "context_tokens": ("HUGGINGGPT_CONTEXT_TOKENS",),
+    }
+
     openai_api_key: SecretStr | None = Field(default=None, description="OPENAI_API_KEY.")
     openai_base_url: str | None = Field(default=None, description="OPENAI_BASE_URL (Ollama, vLLM, ...).")
     openai_model: str = Field(default=DEFAULT_LLM, description="OPENAI_MODEL: a tool-calling chat model.")
@@ -27,30 +36,6 @@ class AgentSettings(HFSettings):
     max_model_calls: int = Field(default=12, ge=1, description="Model turns allowed per request.")
     max_tool_calls: int = Field(default=30, ge=1, description="Tool calls allowed per request.")
     context_tokens: int = Field(default=100_000, ge=2_000, description="Summarise history beyond this.")
-
-    @classmethod
-    def llm_fields(cls, env: Mapping[str, str]) -> dict[str, Any]:
-        fields: dict[str, Any] = {}
-        key = first_value(env, "OPENAI_API_KEY")
-        if key:
-            fields["openai_api_key"] = SecretStr(key)
-        named = {
-            "openai_base_url": "OPENAI_BASE_URL",
-            "openai_model": "OPENAI_MODEL",
-            "llm_timeout": "HUGGINGGPT_LLM_TIMEOUT",
-            "max_model_calls": "HUGGINGGPT_MAX_MODEL_CALLS",
-            "max_tool_calls": "HUGGINGGPT_MAX_TOOL_CALLS",
-            "context_tokens": "HUGGINGGPT_CONTEXT_TOKENS",
-        }
-        for field, name in named.items():
-            value = first_value(env, name)
-            if value is not None:
-                fields[field] = value
-        return fields
-
-    @classmethod
-    def hf_fields(cls, env: Mapping[str, str]) -> dict[str, Any]:
-        return {**super().hf_fields(env), **cls.llm_fields(env)}
 
     @property
     def checkpoint_path(self) -> Path:

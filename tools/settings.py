@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -35,6 +35,18 @@ class HFSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    ENV: ClassVar[dict[str, tuple[str, ...]]] = {
+        "hf_token": ("HF_TOKEN", "HUGGINGFACEHUB_API_TOKEN", "HUGGING_FACE_HUB_TOKEN"),
+        "provider": ("HUGGINGGPT_PROVIDER",),
+        "timeout": ("HUGGINGGPT_TIMEOUT",),
+        "output_dir": ("HUGGINGGPT_OUTPUT_DIR",),
+        "allowed_dirs": ("HUGGINGGPT_ALLOWED_DIRS",),
+        "allow_private_urls": ("HUGGINGGPT_ALLOW_PRIVATE_URLS",),
+        "max_input_mb": ("HUGGINGGPT_MAX_INPUT_MB",),
+        "max_attempts": ("HUGGINGGPT_MAX_ATTEMPTS",),
+        "model_cache_seconds": ("HUGGINGGPT_MODEL_CACHE_SECONDS",),
+    }
+
     hf_token: SecretStr | None = Field(default=None, description="HF_TOKEN (or HUGGINGFACEHUB_API_TOKEN).")
     provider: str = Field(default="auto", description="Inference provider; 'auto' picks a live one.")
     timeout: float = Field(default=120.0, gt=0, description="Seconds before one inference call gives up.")
@@ -44,6 +56,13 @@ class HFSettings(BaseModel):
     max_input_mb: float = Field(default=25.0, gt=0, description="Largest media input accepted, in MB.")
     max_attempts: int = Field(default=3, ge=1, le=10, description="Models/providers tried per call.")
     model_cache_seconds: float = Field(default=600.0, ge=0, description="How long Hub model lists are kept.")
+
+    @field_validator("allowed_dirs", mode="before")
+    @classmethod
+    def _split_dirs(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(Path(p) for p in value.split(os.pathsep) if p.strip())
+        return value
 
     @field_validator("provider")
     @classmethod
@@ -65,32 +84,16 @@ class HFSettings(BaseModel):
         return self.hf_token.get_secret_value() if self.hf_token else None
 
     @classmethod
-    def hf_fields(cls, env: Mapping[str, str]) -> dict[str, Any]:
-        """The toolkit's fields found in `env` (used by subclasses that add their own)."""
-        fields: dict[str, Any] = {}
-        token = first_value(env, "HF_TOKEN", "HUGGINGFACEHUB_API_TOKEN", "HUGGING_FACE_HUB_TOKEN")
-        if token:
-            fields["hf_token"] = SecretStr(token)
-        simple = {
-            "provider": "HUGGINGGPT_PROVIDER",
-            "timeout": "HUGGINGGPT_TIMEOUT",
-            "output_dir": "HUGGINGGPT_OUTPUT_DIR",
-            "allow_private_urls": "HUGGINGGPT_ALLOW_PRIVATE_URLS",
-            "max_input_mb": "HUGGINGGPT_MAX_INPUT_MB",
-            "max_attempts": "HUGGINGGPT_MAX_ATTEMPTS",
-            "model_cache_seconds": "HUGGINGGPT_MODEL_CACHE_SECONDS",
-        }
-        for field, name in simple.items():
-            value = first_value(env, name)
-            if value is not None:
-                fields[field] = value
-        dirs = first_value(env, "HUGGINGGPT_ALLOWED_DIRS")
-        if dirs:
-            fields["allowed_dirs"] = tuple(Path(p) for p in dirs.split(os.pathsep) if p.strip())
-        return fields
+    def env_names(cls) -> dict[str, tuple[str, ...]]:
+        """Field -> environment variable names (first is the documented one), this class and its bases."""
+        names: dict[str, tuple[str, ...]] = {}
+        for klass in reversed(cls.__mro__):
+            names.update(vars(klass).get("ENV", {}))
+        return names
 
     @classmethod
     def from_env(cls, env_file: str | Path | None = ".env", **overrides: Any) -> Self:
         """Build settings from `.env` and the environment; keyword overrides win."""
         env = read_environment(env_file)
-        return cls(**{**cls.hf_fields(env), **overrides})
+        found = {field: first_value(env, *names) for field, names in cls.env_names().items()}
+        return cls(**{**{k: v for k, v in found.items() if v is not None}, **overrides})
