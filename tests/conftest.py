@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.stand_ins.hf_plugin",
+    "tests.stand_ins.langsmith_plugin",
     "tests.stand_ins.openai_plugin",
     "tests.stand_ins.replay_plugin",
 ]

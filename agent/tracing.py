@@ -1,0 +1,149 @@
+"""LangSmith tracing: off unless asked for, and then through a client that never sends secrets or bytes.
+
+Turn it on with the standard variables (environment or `.env`): `LANGSMITH_TRACING=true` and
+`LANGSMITH_API_KEY`, optionally `LANGSMITH_PROJECT` and `LANGSMITH_ENDPOINT` (the older `LANGCHAIN_*`
+names work too). `configure_tracing` then installs one `langsmith.Client` as the process-wide client, so
+every LangChain run (the agent, its model calls, its tools) is sent through its anonymizer.
+
+The anonymizer covers inputs, outputs, metadata and errors. LangSmith also keeps a model run's
+`serialized` description as is; LangChain chat models serialize their keys as references, not values.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import langsmith
+from langsmith.anonymizer import DEFAULT_SECRET_RULES, StringNodeRule, create_anonymizer
+
+from tools.settings import HFSettings, first_value, read_environment
+
+logger = logging.getLogger(__name__)
+
+REDACTED = "[redacted]"
+SECRET_VARS = (
+    "HF_TOKEN",
+    "HUGGINGFACEHUB_API_TOKEN",
+    "HUGGING_FACE_HUB_TOKEN",
+    "OPENAI_API_KEY",
+    "LANGSMITH_API_KEY",
+    "LANGCHAIN_API_KEY",
+)
+# Shapes of keys this project handles, on top of langsmith's own rules (which miss e.g. `sk-test-...`).
+SECRET_SHAPES: list[StringNodeRule] = [
+    {"pattern": re.compile(r"\bhf_[A-Za-z0-9]{16,}"), "replace": REDACTED},
+    {"pattern": re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"), "replace": REDACTED},
+]
+MAX_LIST = 64  # longer lists of numbers (embeddings, masks) are summarised
+BASE64_BLOB = re.compile(r"[A-Za-z0-9+/_\-\r\n]{512,}={0,2}")  # no spaces: never prose
+DATA_URI = re.compile(r"data:[\w.+/-]*(;[\w=.-]+)*;base64,")
+_clients: dict[tuple[Any, ...], langsmith.Client] = {}
+
+
+def tracing_requested(env: Mapping[str, str]) -> bool:
+    """Whether `LANGSMITH_TRACING` (or `LANGCHAIN_TRACING_V2`) is `true`."""
+    value = first_value(env, "LANGSMITH_TRACING", "LANGSMITH_TRACING_V2", "LANGCHAIN_TRACING_V2")
+    return (value or "").lower() == "true"
+
+
+def hide_bulky(data: Any) -> Any:
+    """Replace media bytes (base64 strings, data URIs) and long number lists by a short note."""
+    if isinstance(data, dict):
+        return {key: hide_bulky(value) for key, value in data.items()}
+    if isinstance(data, list):
+        if len(data) > MAX_LIST and all(isinstance(v, int | float) for v in data):
+            return f"[{len(data)} numbers omitted]"
+        return [hide_bulky(value) for value in data]
+    if isinstance(data, str) and (DATA_URI.match(data) or BASE64_BLOB.fullmatch(data)):
+        return f"[{len(data)} characters of binary data omitted]"
+    return data
+
+
+def known_secrets(settings: HFSettings | None, env: Mapping[str, str]) -> set[str]:
+    """The secret values in use: keys in the settings and the environment."""
+    values = {env.get(name, "").strip() for name in SECRET_VARS}
+    for name in ("hf_token", "openai_api_key"):
+        secret = getattr(settings, name, None)
+        if secret is not None:
+            values.add(secret.get_secret_value())
+    return {v for v in values if len(v) >= 8}
+
+
+def scrubber(secrets: Iterable[str]) -> Callable[[Any], Any]:
+    """The client's anonymizer: hide bulky values, then redact known secrets and secret-shaped strings.
+
+    One function, because a client with an anonymizer ignores its `hide_inputs`/`hide_outputs`.
+    Exact values go first, so no rule can leave a partly redacted key behind.
+    """
+    exact: list[StringNodeRule] = [
+        {"pattern": re.compile(re.escape(s)), "replace": REDACTED}
+        for s in sorted(secrets, key=len, reverse=True)
+    ]
+    redact = create_anonymizer([*exact, *DEFAULT_SECRET_RULES, *SECRET_SHAPES], max_depth=64)
+    return lambda data: redact(hide_bulky(data))
+
+
+def tracing_client(
+    settings: HFSettings | None = None, env: Mapping[str, str] | None = None
+) -> langsmith.Client:
+    """A LangSmith client for the configured endpoint and key, with the scrubbing anonymizer."""
+    env = read_environment() if env is None else env
+    return langsmith.Client(
+        api_url=first_value(env, "LANGSMITH_ENDPOINT", "LANGCHAIN_ENDPOINT"),
+        api_key=first_value(env, "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"),
+        anonymizer=scrubber(known_secrets(settings, env)),
+    )
+
+
+def configure_tracing(
+    settings: HFSettings | None = None, env: Mapping[str, str] | None = None
+) -> langsmith.Client | None:
+    """If tracing is asked for, trace every run in this process through `tracing_client`.
+
+    Does nothing when it is not. Never raises: a client that cannot be made turns tracing off with a
+    warning, and once made, LangSmith errors stay in its background thread.
+    """
+    env = read_environment() if env is None else env
+    if not tracing_requested(env):
+        return None
+    project = first_value(env, "LANGSMITH_PROJECT", "LANGCHAIN_PROJECT")
+    endpoint = first_value(env, "LANGSMITH_ENDPOINT", "LANGCHAIN_ENDPOINT")
+    api_key = first_value(env, "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY")
+    if api_key is None and (endpoint is None or "smith.langchain.com" in endpoint):
+        logger.warning("LANGSMITH_TRACING is true but LANGSMITH_API_KEY is not set: tracing stays off.")
+        langsmith.configure(enabled=False)
+        return None
+    key = (endpoint, api_key, frozenset(known_secrets(settings, env)))
+    try:
+        client = _clients.get(key) or _clients.setdefault(key, tracing_client(settings, env))
+    except Exception as error:  # e.g. no API key for the hosted service
+        logger.warning("LangSmith tracing is off: %s", error)
+        langsmith.configure(enabled=False)
+        return None
+    langsmith.configure(client=client, enabled=True, **({"project_name": project} if project else {}))
+    return client
+
+
+def reset_tracing(flush: bool = True) -> None:
+    """Stop and forget the configured clients (flushing them first, if asked) and langsmith's settings."""
+    for client in _clients.values():
+        client.cleanup(timeout=None if flush else 0)  # stops its background threads
+    _clients.clear()
+    langsmith.configure(client=None, enabled=None, project_name=None)
+
+
+def root_config(name: str, llm_model: str | None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Run config naming the root run after the agent, with the chat model in its metadata.
+
+    `HUGGINGGPT_TRACE_TAGS=a,b` and `HUGGINGGPT_TRACE_METADATA=key=value,...` label every run (e.g. for
+    an experiment); the CLI's `--tag` and `--metadata` add to them per command.
+    """
+    env = read_environment() if env is None else env
+    tags = [t.strip() for t in (first_value(env, "HUGGINGGPT_TRACE_TAGS") or "").split(",") if t.strip()]
+    pairs = (p.partition("=") for p in (first_value(env, "HUGGINGGPT_TRACE_METADATA") or "").split(","))
+    labels = {k.strip(): v.strip() for k, sep, v in pairs if sep and k.strip()}
+    metadata = {**labels, "agent": name, "llm_model": llm_model}
+    return {"run_name": name, "tags": list(dict.fromkeys([name, *tags])), "metadata": metadata}
