@@ -27,6 +27,7 @@ class AgentSettings(HFSettings):
         "max_model_calls": ("HUGGINGGPT_MAX_MODEL_CALLS",),
         "max_tool_calls": ("HUGGINGGPT_MAX_TOOL_CALLS",),
         "context_tokens": ("HUGGINGGPT_CONTEXT_TOKENS",),
+        "retry_delay": ("HUGGINGGPT_RETRY_DELAY",),
     }
 
     openai_api_key: SecretStr | None = Field(default=None, description="OPENAI_API_KEY.")
@@ -36,6 +37,9 @@ class AgentSettings(HFSettings):
     max_model_calls: int = Field(default=12, ge=1, description="Model turns allowed per request.")
     max_tool_calls: int = Field(default=30, ge=1, description="Tool calls allowed per request.")
     context_tokens: int = Field(default=100_000, ge=2_000, description="Summarise history beyond this.")
+    retry_delay: float = Field(
+        default=1.0, ge=0, le=60, description="Seconds before retrying a failed LLM or tool call (doubling)."
+    )
 
     @property
     def checkpoint_path(self) -> Path:

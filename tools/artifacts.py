@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 import socket
 import stat
 import threading
@@ -22,6 +23,10 @@ from tools.settings import HFSettings
 
 FOLDERS: dict[str, str] = {"image": "images", "audio": "audios", "video": "videos", "document": "documents"}
 MAX_REDIRECTS = 5
+MAX_REFERENCE = 4096  # characters in a path or URL (PATH_MAX); longer is not a file reference
+# IPv6 prefixes whose last 32 bits are an IPv4 address: NAT64's well-known prefix, SIIT's translated form
+EMBEDS_IPV4 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::ffff:0:0:0/96"))
+LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # a site's own translators: never public
 
 
 class FileArtifact(TypedDict):
@@ -42,10 +47,23 @@ class MediaInput:
 
 
 def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        # IPv6 forms that carry an IPv4 address (mapped, 6to4, NAT64, SIIT, the old "compatible"
+        # ::a.b.c.d) are judged by that address.
+        packed = int(ip)
+        if ip in LOCAL_NAT64:
+            return False
+        if ip.ipv4_mapped or ip.sixtofour:
+            ip = ip.ipv4_mapped or ip.sixtofour  # type: ignore[assignment]
+        elif any(ip in net for net in EMBEDS_IPV4) or (packed >> 32 == 0 and packed > 1):
+            ip = ipaddress.IPv4Address(packed & 0xFFFFFFFF)
     return ip.is_global and not ip.is_multicast
+
+
+def _shown(value: str, limit: int = 120) -> str:
+    """A value quoted for an error message, cut short: the model should not read its own megabytes back."""
+    return f"'{value}'" if len(value) <= limit else f"'{value[: limit - 1]}…'"
 
 
 class ArtifactStore:
@@ -62,63 +80,88 @@ class ArtifactStore:
         text = (value or "").strip()
         if not text:
             raise InputRefused(f"no {kind} was given")
+        if len(text) > MAX_REFERENCE:
+            raise InputRefused(
+                f"the {kind} given is {len(text)} characters long; give a file path or an http(s) URL"
+                f" (at most {MAX_REFERENCE} characters), not the content itself"
+            )
         scheme = urlsplit(text).scheme.lower()
         if scheme in ("http", "https"):
             data = self._download(text)
             source = text
         elif scheme and len(scheme) > 1:
-            raise InputRefused(f"'{scheme}:' URLs are not accepted; give an http(s) URL or a file path")
+            raise InputRefused(
+                f"{_shown(scheme + ':', 20)} URLs are not accepted; give an http(s) URL or a file path"
+            )
         else:
-            path = self._allowed_path(text)
-            data = path.read_bytes()
+            try:
+                path = self._allowed_path(text)
+                data = self._read(path, text)
+            except OSError as error:  # e.g. a name too long, no permission, a loop of links
+                reason = error.strerror or type(error).__name__
+                raise InputRefused(f"{_shown(text)} cannot be read ({reason})") from None
             source = str(path)
         return MediaInput(self._check_media(data, kind, source), source, kind)
 
     def _allowed_path(self, text: str) -> Path:
         raw = Path(text)
         if text.startswith("~"):
-            raise InputRefused(f"'{text}' is outside the allowed folders (home-relative paths are not read)")
+            raise InputRefused(
+                f"{_shown(text)} is outside the allowed folders (home-relative paths are not read)"
+            )
         candidates = [raw] if raw.is_absolute() else [Path.cwd() / raw, self.output_dir / raw]
         for candidate in candidates:
             if candidate.exists():
                 break
         else:
-            raise InputRefused(f"file not found: '{text}'")
+            raise InputRefused(f"file not found: {_shown(text)}")
         resolved = candidate.resolve()
         if not any(resolved.is_relative_to(d) for d in self.settings.input_dirs):
             raise InputRefused(
-                f"'{text}' is outside the allowed folders; allowed: "
+                f"{_shown(text)} is outside the allowed folders; allowed: "
                 + ", ".join(str(d) for d in self.settings.input_dirs)
                 + " (set HUGGINGGPT_ALLOWED_DIRS to add more)"
             )
-        info = resolved.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise InputRefused(f"'{text}' is not a regular file")
-        if info.st_size > self.settings.max_input_bytes:
-            raise InputRefused(self._too_big(text, info.st_size))
         return resolved
 
+    def _read(self, path: Path, text: str) -> bytes:
+        """Read a regular file, never more than the size limit (a file may change after it was checked)."""
+        limit = self.settings.max_input_bytes
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(path, flags)  # non-blocking: opening a FIFO must not hang
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise InputRefused(f"{_shown(text)} is not a regular file")
+            if info.st_size > limit:
+                raise InputRefused(self._too_big(text, info.st_size))
+            with open(fd, "rb", closefd=False) as file:
+                data = file.read(limit + 1)  # files in /proc say 0 bytes and hold more
+        finally:
+            os.close(fd)
+        if len(data) > limit:
+            raise InputRefused(self._too_big(text, len(data)))
+        return data
+
     def _too_big(self, source: str, size: int) -> str:
-        return (
-            f"'{source}' is too large ({size / 1e6:.1f} MB; the limit is {self.settings.max_input_mb:g} MB)"
-        )
+        return f"{_shown(source)} is too large ({size / 1e6:.1f} MB; the limit is {self.settings.max_input_mb:g} MB)"
 
     def _check_host(self, url: str) -> None:
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("http", "https"):
-            raise InputRefused(f"'{url}' is not an http(s) URL")
+            raise InputRefused(f"{_shown(url)} is not an http(s) URL")
         host = parts.hostname
         if not host:
-            raise InputRefused(f"'{url}' has no host")
+            raise InputRefused(f"{_shown(url)} has no host")
         if self.settings.allow_private_urls:
             return
         try:
             infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
         except (OSError, UnicodeError) as error:
-            raise InputRefused(f"cannot resolve the host of '{url}' ({error})") from None
+            raise InputRefused(f"cannot resolve the host of {_shown(url)} ({error})") from None
         if not infos or not all(_is_public(info[4][0]) for info in infos):
             raise InputRefused(
-                f"'{url}' points to a private, loopback or link-local address; only public URLs are fetched"
+                f"{_shown(url)} points to a private, loopback or link-local address; only public URLs are fetched"
             )
 
     def _download(self, url: str) -> bytes:
@@ -134,7 +177,9 @@ class ArtifactStore:
                         url = urljoin(url, response.headers.get("Location", ""))
                         continue
                     if response.status_code >= 400:
-                        raise InputRefused(f"'{url}' could not be fetched (HTTP {response.status_code})")
+                        raise InputRefused(
+                            f"{_shown(url)} could not be fetched (HTTP {response.status_code})"
+                        )
                     declared = int(response.headers.get("Content-Length") or 0)
                     if declared > limit:
                         raise InputRefused(self._too_big(url, declared))
@@ -145,15 +190,15 @@ class ArtifactStore:
                             raise InputRefused(self._too_big(url, len(body)))
                     return bytes(body)
             except httpx2.HTTPError as error:
-                raise InputRefused(f"'{url}' could not be fetched ({type(error).__name__})") from None
-        raise InputRefused(f"'{url}' redirects too many times")
+                raise InputRefused(f"{_shown(url)} could not be fetched ({type(error).__name__})") from None
+        raise InputRefused(f"{_shown(url)} redirects too many times")
 
     def _check_media(self, data: bytes, kind: MediaKind, source: str) -> MimeBytes:
         found = sniff(data)
         if found is None or found[2] not in ACCEPTS[kind]:
             what = f"{found[2]} ({found[0]})" if found else "not a recognised media file"
             raise InputRefused(
-                f"'{source}' is not {'an' if kind[0] in 'aeiou' else 'a'} {kind}: it is {what}"
+                f"{_shown(source)} is not {'an' if kind[0] in 'aeiou' else 'a'} {kind}: it is {what}"
             )
         return MimeBytes(data, mime_type=found[0])
 
