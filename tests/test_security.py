@@ -337,11 +337,6 @@ def test_ragged_or_empty_tables_are_refused(hf_stand_in: HFStandIn, workdir: Pat
     assert inference(hf_stand_in) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tools/tasks.py: list items, table cells and column names have no length limits, and blank "
-    "text passes min_length=1, so these reach HF (and sentence-similarity echoes every sentence in full)",
-)
 @pytest.mark.parametrize(
     ("name", "args"),
     [

@@ -66,8 +66,8 @@ def _scored(items: list[dict[str, Any]], key: str = "label") -> str:
     return ", ".join(f"{i.get(key)} ({i.get('score', 0):.2f})" for i in items[:SHOW])
 
 
-def _files_line(files: list[FileArtifact]) -> str:
-    return "; ".join(f"{f['kind']} saved to {f['path']}" for f in files)
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def media(result: Any, ctx: Context) -> Rendered:

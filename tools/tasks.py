@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints
 
 from tools.media import MediaKind
 
@@ -18,7 +20,14 @@ Output = Literal[
     "answer", "vector", "scores", "entities", "fills", "values",
 ]  # fmt: skip
 
-Table = dict[str, list[str | int | float]]
+# Text is stripped before its length is checked, so blank text is refused.
+Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Sentence = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+Cell = Annotated[str, StringConstraints(max_length=1000)] | int | float
+Column = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Table = dict[Column, Annotated[list[Cell], Field(max_length=1000)]]
+MAX_TABLE_CELLS = 10_000
 
 
 def check_table(table: dict[str, list[Any]]) -> dict[str, list[Any]]:
@@ -28,6 +37,9 @@ def check_table(table: dict[str, list[Any]]) -> dict[str, list[Any]]:
         raise ValueError(f"every column must have the same number of cells; got lengths {sorted(lengths)}")
     if lengths == {0}:
         raise ValueError("the table has no rows")
+    cells = sum(lengths) * len(table) // max(1, len(lengths))
+    if cells > MAX_TABLE_CELLS:
+        raise ValueError(f"the table has {cells} cells; the limit is {MAX_TABLE_CELLS}")
     return table
 
 
@@ -72,15 +84,19 @@ class TaskSpec:
 
 # Shared inputs, with limits that keep absurd values out before anything is sent.
 TEXT_MAX = 20_000
-PROMPT = Arg("prompt", str, "What to generate, in words.", True, limits={"min_length": 1, "max_length": 2000})
-NEGATIVE = Arg("negative_prompt", str, "What the result should not show.", limits={"max_length": 1000})
-TEXT = Arg("text", str, "The input text.", True, limits={"min_length": 1, "max_length": TEXT_MAX})
-IMAGE = Arg("image", str, "Image: a file path from an earlier result, a local file, or an http(s) URL.", True,
+PROMPT = Arg(
+    "prompt", Text, "What to generate, in words.", True, limits={"min_length": 1, "max_length": 2000}
+)
+NEGATIVE = Arg("negative_prompt", Text, "What the result should not show.", limits={"max_length": 1000})
+TEXT = Arg("text", Text, "The input text.", True, limits={"min_length": 1, "max_length": TEXT_MAX})
+IMAGE = Arg("image", Text, "Image: a file path from an earlier result, a local file, or an http(s) URL.", True,
             media="image")  # fmt: skip
-AUDIO = Arg("audio", str, "Audio: a file path from an earlier result, a local file, or an http(s) URL.", True,
+AUDIO = Arg("audio", Text, "Audio: a file path from an earlier result, a local file, or an http(s) URL.", True,
             media="audio")  # fmt: skip
-QUESTION = Arg("question", str, "The question to answer.", True, limits={"min_length": 1, "max_length": 1000})
-LABELS = Arg("candidate_labels", list[str], "Labels to choose from (at least two).", True,
+QUESTION = Arg(
+    "question", Text, "The question to answer.", True, limits={"min_length": 1, "max_length": 1000}
+)
+LABELS = Arg("candidate_labels", list[Label], "Labels to choose from (at least two).", True,
              limits={"min_length": 2, "max_length": 50})  # fmt: skip
 TOP_K = Arg("top_k", int, "How many results to return.", limits={"ge": 1, "le": 50})
 WIDTH = Arg("width", int, "Width in pixels.", limits={"ge": 64, "le": 2048})
@@ -101,7 +117,7 @@ TASKS: tuple[TaskSpec, ...] = (
     TaskSpec("automatic-speech-recognition", "Transcribe speech in an audio file to text.",
              (AUDIO,), "text", text_field="text"),
     TaskSpec("document-question-answering", "Answer a question about a document image (scan, invoice, form).",
-             (Arg("image", str, IMAGE.description, True, media="document"), QUESTION), "answer"),
+             (Arg("image", Text, IMAGE.description, True, media="document"), QUESTION), "answer"),
     TaskSpec("feature-extraction", "Embed a text as a vector of numbers.",
              (TEXT, Arg("normalize", bool, "Scale the vector to unit length.")), "vector"),
     TaskSpec("fill-mask", "Fill the mask token in a sentence (e.g. [MASK] or <mask>, per model).",
@@ -112,29 +128,29 @@ TASKS: tuple[TaskSpec, ...] = (
              (IMAGE, Arg("threshold", float, "Minimum score to keep a region.", limits={"ge": 0, "le": 1})),
              "segments"),
     TaskSpec("image-to-image", "Edit or restyle an image following a prompt.",
-             (IMAGE, Arg("prompt", str, "How to change the image.", limits={"max_length": 2000}), NEGATIVE,
+             (IMAGE, Arg("prompt", Text, "How to change the image.", limits={"max_length": 2000}), NEGATIVE,
               STEPS), "image"),
     TaskSpec("image-to-text", "Caption an image: describe what it shows.",
              (IMAGE,), "text", text_field="generated_text"),
     TaskSpec("image-to-video", "Animate an image into a short video.",
-             (IMAGE, Arg("prompt", str, "How the scene should move.", limits={"max_length": 2000}), NEGATIVE,
+             (IMAGE, Arg("prompt", Text, "How the scene should move.", limits={"max_length": 2000}), NEGATIVE,
               FRAMES, SEED), "video", offload=True),
     TaskSpec("object-detection", "Find and count objects in an image, with boxes; saves an annotated image.",
              (IMAGE, Arg("threshold", float, "Minimum score to keep a box.", limits={"ge": 0, "le": 1})),
              "boxes"),
     TaskSpec("question-answering", "Answer a question from a given passage of text.",
-             (QUESTION, Arg("context", str, "The passage holding the answer.", True,
+             (QUESTION, Arg("context", Text, "The passage holding the answer.", True,
                             limits={"min_length": 1, "max_length": TEXT_MAX})), "answer"),
     TaskSpec("sentence-similarity", "Score how similar one sentence is to each of several others (0 to 1).",
-             (Arg("sentence", str, "The reference sentence.", True,
+             (Arg("sentence", Text, "The reference sentence.", True,
                   limits={"min_length": 1, "max_length": 5000}),
-              Arg("other_sentences", list[str], "Sentences to compare with it.", True,
+              Arg("other_sentences", list[Sentence], "Sentences to compare with it.", True,
                   limits={"min_length": 1, "max_length": 50})), "scores"),
     TaskSpec("summarization", "Summarise a long text with a summarisation model.",
              (TEXT,), "text", text_field="summary_text"),
     TaskSpec("table-question-answering", "Answer a question about a table.",
              (replace(TABLE, coerce=table_of_strings),
-              Arg("query", str, "The question about the table.", True,
+              Arg("query", Text, "The question about the table.", True,
                   limits={"min_length": 1, "max_length": 1000})), "answer"),
     TaskSpec("tabular-classification", "Predict a class for each row of a table of features.",
              (TABLE,), "values"),
@@ -143,23 +159,23 @@ TASKS: tuple[TaskSpec, ...] = (
     TaskSpec("text-classification", "Classify a text (e.g. sentiment), as labels with scores.",
              (TEXT, TOP_K), "labels"),
     TaskSpec("text-generation", "Continue a text with an HF language model (only if one is asked for).",
-             (Arg("prompt", str, "The text to continue.", True,
+             (Arg("prompt", Text, "The text to continue.", True,
                   limits={"min_length": 1, "max_length": TEXT_MAX}),
               Arg("max_new_tokens", int, "Most tokens to generate.", limits={"ge": 1, "le": 2048})),
              "text", fixed={"details": False, "stream": False}),
     TaskSpec("text-to-image", "Generate an image from a text description.",
              (PROMPT, NEGATIVE, WIDTH, HEIGHT, STEPS, SEED), "image"),
     TaskSpec("text-to-speech", "Read a text aloud: makes an audio file.",
-             (Arg("text", str, "The text to speak.", True, limits={"min_length": 1, "max_length": 5000}),),
+             (Arg("text", Text, "The text to speak.", True, limits={"min_length": 1, "max_length": 5000}),),
              "audio"),
     TaskSpec("text-to-video", "Generate a short video from a text description.",
              (PROMPT, NEGATIVE, FRAMES, SEED), "video", offload=True),
     TaskSpec("token-classification", "Find named entities (people, places, organisations...) in a text.",
              (TEXT,), "entities"),
     TaskSpec("translation", "Translate a text; some models need source and target language codes.",
-             (TEXT, Arg("src_lang", str, "Source language code, e.g. en_XX (multilingual models).",
+             (TEXT, Arg("src_lang", Text, "Source language code, e.g. en_XX (multilingual models).",
                         limits={"max_length": 20}),
-              Arg("tgt_lang", str, "Target language code, e.g. fr_XX (multilingual models).",
+              Arg("tgt_lang", Text, "Target language code, e.g. fr_XX (multilingual models).",
                   limits={"max_length": 20})), "text", text_field="translation_text"),
     TaskSpec("visual-question-answering", "Answer a question about an image (count, colour, what is where).",
              (IMAGE, QUESTION, TOP_K), "answer"),
