@@ -532,12 +532,6 @@ def test_report_line_is_quotable() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tools/models.py: Hub look-ups run on a ThreadPoolExecutor (_LOOKUPS) that with_deadline abandons "
-    "after `timeout`, but huggingface_hub keeps retrying an unreachable Hub (1+2+4+8+8 s) and the "
-    "interpreter joins executor threads at exit, so the CLI hangs ~25 s after answering",
-)
 def test_cli_exits_promptly_when_the_hub_is_down(openai_stand_in: OpenAIStandIn, tmp_path: Path) -> None:
     """With the Hub unreachable, a task fails after HUGGINGGPT_TIMEOUT and the CLI answers and exits."""
     import socket

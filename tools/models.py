@@ -7,21 +7,24 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from huggingface_hub import HfApi
 from huggingface_hub.errors import RepositoryNotFoundError
 from huggingface_hub.hf_api import ModelInfo
 
+from tools.errors import InputRefused
 from tools.settings import HFSettings
 
 T = TypeVar("T")
 SEARCH_LIMIT = 40
 EXPAND = ["inferenceProviderMapping", "likes", "downloads", "pipeline_tag", "library_name", "tags"]
-_LOOKUPS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="hub-lookup")
+# Hosts a `model` URL may point at: the HF token is sent there, so only Hugging Face's own endpoints.
+ENDPOINT_HOST_SUFFIXES = (".endpoints.huggingface.cloud", ".hf.space", ".huggingface.co")
 
 
 class HubUnavailable(RuntimeError):
@@ -80,12 +83,34 @@ def live_providers(info: ModelInfo, task: str) -> tuple[str, ...]:
 
 
 def with_deadline(fn: Callable[[], T], seconds: float) -> T:
-    """Run a blocking Hub look-up in a worker thread and stop waiting after `seconds`."""
-    future = _LOOKUPS.submit(fn)
+    """Run a blocking Hub look-up in a daemon thread and stop waiting after `seconds`.
+
+    A daemon thread, so a look-up the Hub client keeps retrying never holds the process at exit.
+    """
+    future: Future[T] = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(fn())
+        except BaseException as error:
+            future.set_exception(error)
+
+    threading.Thread(target=work, name="hub-lookup", daemon=True).start()
     try:
         return future.result(timeout=seconds)
     except FutureTimeout:
         raise HubUnavailable(f"the Hub did not answer within {seconds:g} s") from None
+
+
+def check_endpoint_url(url: str) -> None:
+    """Refuse `model` URLs that are not Hugging Face Inference Endpoints (the HF token goes there)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    if parts.scheme != "https" or not host.endswith(ENDPOINT_HOST_SUFFIXES):
+        raise InputRefused(
+            f"model URL '{url[:120]}' is not a Hugging Face Inference Endpoint (https://…"
+            f"{ENDPOINT_HOST_SUFFIXES[0]}); the HF token is only sent to Hugging Face"
+        )
 
 
 @dataclass
@@ -206,6 +231,7 @@ class ModelCatalog:
         """
         limit = self.settings.max_attempts
         if model and model.startswith(("http://", "https://")):
+            check_endpoint_url(model)
             return [Attempt(model, "hf-inference")]
         if model:
             return [Attempt(model, p) for p in self.providers_for(model, task)][:limit]
