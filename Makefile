@@ -32,6 +32,9 @@ test: $(DEV_STAMP)
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+bench: $(DEV_STAMP)
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
+
 lint: $(DEV_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import sys
+import threading
 import uuid
 from typing import Any
 
@@ -72,19 +74,45 @@ def user_turns(args: argparse.Namespace):
             yield text
 
 
+def load_agent_modules() -> None:
+    """Import what building and running the agent needs (about a second of imports)."""
+    import langchain.agents  # noqa: F401
+    import langchain_openai  # noqa: F401
+    import langgraph.checkpoint.sqlite.aio  # noqa: F401
+
+    import agent.console  # noqa: F401
+
+
+def preload(args: argparse.Namespace) -> threading.Thread | None:
+    """In a terminal chat, load the agent's modules while the user types the first request."""
+    if args.prompt is not None or not sys.stdin.isatty():
+        return None
+    loader = threading.Thread(target=load_agent_modules, name="preload", daemon=True)
+    loader.start()
+    return loader
+
+
 async def chat(args: argparse.Namespace, settings: Any) -> int:
+    settings.output_dir.mkdir(parents=True, exist_ok=True)
+    loader = preload(args)
+    turns = user_turns(args)
+    first = next(turns, None)  # on a terminal `you>` shows now, while the modules load behind it
+    if first is None:
+        return EXIT_OK
+    if loader is not None:
+        loader.join()  # never import the same modules from two threads at once
+
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
     from agent import build_agent
     from agent.console import Renderer
 
-    settings.output_dir.mkdir(parents=True, exist_ok=True)
     thread = args.thread or f"run-{uuid.uuid4().hex[:8]}"
     renderer = Renderer(json_mode=args.json, verbose=args.verbose)
     config = {"tags": ["hugginggpt", *args.tag], "metadata": {**metadata(args.metadata), "thread_id": thread}}
     async with AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_path)) as saver:
         agent = build_agent(settings, checkpointer=saver)
-        for text in user_turns(args):
+        for text in itertools.chain([first], turns):
             if not await renderer.turn(agent, text, thread, config):
                 return EXIT_INTERRUPTED if args.prompt is not None else EXIT_OK
     return EXIT_OK

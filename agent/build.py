@@ -4,37 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
-from langchain.agents import create_agent
-from langchain.agents.middleware import (
-    AgentMiddleware,
-    ModelCallLimitMiddleware,
-    ModelRetryMiddleware,
-    SummarizationMiddleware,
-    ToolCallLimitMiddleware,
-    ToolErrorMiddleware,
-    ToolRetryMiddleware,
-)
-from langchain.agents.middleware.types import ToolCallRequest
-from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import BaseTool, ToolException
-from langgraph.types import Checkpointer
 
 from agent.settings import AgentSettings
 from agent.tracing import configure_tracing, root_config
 from tools import HuggingFaceToolkit
 from tools.errors import TransientToolError
 
+if TYPE_CHECKING:  # the agent stack (langchain.agents, openai) is imported when an agent is built
+    from langchain.agents.middleware import AgentMiddleware
+    from langchain.agents.middleware.types import ToolCallRequest
+    from langchain_core.language_models import BaseChatModel
+    from langgraph.types import Checkpointer
+
 AGENT_NAME = "hugginggpt"
 PROMPT_FILE = Path(__file__).resolve().parent.parent / "prompts" / "system.md"
-TRANSIENT_LLM_ERRORS = (
-    openai.RateLimitError,
-    openai.APIConnectionError,
-    openai.APITimeoutError,
-    openai.InternalServerError,
-)
+
+
+def transient_llm_errors() -> tuple[type[Exception], ...]:
+    """LLM errors worth retrying: rate limits, lost connections, timeouts, server errors."""
+    import openai
+
+    return (
+        openai.RateLimitError,
+        openai.APIConnectionError,
+        openai.APITimeoutError,
+        openai.InternalServerError,
+    )
 
 
 def system_prompt() -> str:
@@ -67,6 +65,15 @@ def tool_error_message(error: Exception, request: ToolCallRequest) -> str:
 
 def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddleware]:
     """Retries, limits, error messages and history summarising, from langchain's own middleware."""
+    from langchain.agents.middleware import (
+        ModelCallLimitMiddleware,
+        ModelRetryMiddleware,
+        SummarizationMiddleware,
+        ToolCallLimitMiddleware,
+        ToolErrorMiddleware,
+        ToolRetryMiddleware,
+    )
+
     return [
         ModelCallLimitMiddleware(run_limit=settings.max_model_calls, exit_behavior="end"),
         ToolCallLimitMiddleware(run_limit=settings.max_tool_calls, exit_behavior="continue"),
@@ -76,11 +83,17 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
             keep=("tokens", settings.context_tokens * 2 // 5),
         ),
         ModelRetryMiddleware(
-            max_retries=2, retry_on=TRANSIENT_LLM_ERRORS, on_failure="error", initial_delay=1.0
+            max_retries=2,
+            retry_on=transient_llm_errors(),
+            on_failure="error",
+            initial_delay=settings.retry_delay,
         ),
         ToolErrorMiddleware(on_error=tool_error_message),
         ToolRetryMiddleware(
-            max_retries=1, retry_on=(TransientToolError,), on_failure="error", initial_delay=1.0
+            max_retries=1,
+            retry_on=(TransientToolError,),
+            on_failure="error",
+            initial_delay=settings.retry_delay,
         ),
     ]
 
@@ -100,6 +113,8 @@ def build_agent(
     `model` defaults to ChatOpenAI from the settings. Pass a `checkpointer` to keep conversations.
     Runs are traced to LangSmith when `LANGSMITH_TRACING=true` (see agent/tracing.py).
     """
+    from langchain.agents import create_agent
+
     settings = settings or AgentSettings.from_env()
     configure_tracing(settings)
     llm = model or chat_model(settings)

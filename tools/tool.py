@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
+import threading
 import time
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from huggingface_hub import AsyncInferenceClient, InferenceClient
 from huggingface_hub.inference._providers import get_provider_helper
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.tools import BaseTool, ToolException
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
 from tools.artifacts import ArtifactStore, FileArtifact, MediaInput
 from tools.errors import TRANSIENT_CAUSES, Cause, Failure, InputRefused, classify, tool_error
@@ -24,6 +29,9 @@ from tools.tracing import annotate_run
 MODEL_PATTERN = r"^(https?://\S+|[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?)$"
 RATE_LIMIT_RETRIES = 2
 MAX_RETRY_WAIT = 30.0
+# Offloaded calls (video jobs the sync client polls, for minutes) get threads of their own: on the loop's
+# default executor (min(32, cores + 4) threads) a few of them would stall every other tool's short hops.
+_OFFLOADED = ThreadPoolExecutor(max_workers=64, thread_name_prefix="hf-offloaded")
 
 
 class FailedAttempt(TypedDict):
@@ -56,20 +64,84 @@ class Backend:
     def __post_init__(self) -> None:
         self.store = ArtifactStore(self.settings)
         self.catalog = ModelCatalog(self.settings)
+        self._clients: dict[asyncio.AbstractEventLoop, tuple[dict[str, AsyncInferenceClient], Any]] = {}
+        self._clients_lock = threading.Lock()
+
+    async def async_client(self, provider: str) -> AsyncInferenceClient:
+        """The AsyncInferenceClient for `provider` on the running event loop, made once and then reused.
+
+        A fresh client per call would build a new HTTP client each time (a TLS context: the CA bundle is
+        read, 30-100 ms on the event loop) and open a new connection (a TLS handshake); reused, its
+        connection pool stays warm. Kept per loop, since pooled connections belong to the loop that
+        opened them, and closed when the loop shuts down (see `_close_with_loop`).
+        """
+        loop = asyncio.get_running_loop()
+        with self._clients_lock:
+            for closed in [other for other in self._clients if other.is_closed()]:
+                del self._clients[closed]
+            fresh = loop not in self._clients
+            if fresh:
+                clients: dict[str, AsyncInferenceClient] = {}
+                self._clients[loop] = (clients, self._close_with_loop(loop, clients))
+            clients, closer = self._clients[loop]
+            client = clients.get(provider)
+            if client is None:
+                client = clients[provider] = AsyncInferenceClient(
+                    provider=provider,  # type: ignore[arg-type]
+                    token=self.settings.token(),
+                    timeout=self.settings.timeout,
+                )
+        if fresh:
+            await anext(closer)  # parked until the loop closes its async generators
+        return client
+
+    async def _close_with_loop(
+        self, loop: asyncio.AbstractEventLoop, clients: dict[str, AsyncInferenceClient]
+    ) -> AsyncIterator[None]:
+        """Waits at `yield` for the loop's `shutdown_asyncgens()` (asyncio.run calls it before closing
+        the loop), then closes this loop's clients and their connections."""
+        try:
+            yield
+        finally:
+            with self._clients_lock:
+                if self._clients.get(loop, (None,))[0] is clients:
+                    del self._clients[loop]
+            for client in list(clients.values()):
+                await client.close()
+
+
+_JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
+_JSON_LIMITS = {"ge": "minimum", "le": "maximum", "min_length": "minLength", "max_length": "maxLength"}
+
+
+def _none() -> None:
+    return None
+
+
+def _optional(kind: Any, shown: dict[str, Any] | None, description: str, **limits: Any) -> tuple[Any, Any]:
+    """An optional field, shown to the model as `shown`: its type and limits, without pydantic's
+    `anyOf: [..., {"type": "null"}]` and `"default": null` (leaving a field out is how the model says
+    "none"). Validation is unchanged: None and a missing field are both accepted."""
+    annotation = Annotated[kind | None, WithJsonSchema(shown)] if shown else kind | None
+    return annotation, Field(default_factory=_none, description=description, **limits)
 
 
 def args_schema(spec: TaskSpec) -> type[BaseModel]:
     """A pydantic model with one described field per input, plus an optional `model`."""
     fields: dict[str, Any] = {}
     for arg in spec.args:
-        annotation = arg.type if arg.required else arg.type | None
-        default = ... if arg.required else None
-        fields[arg.name] = (annotation, Field(default, description=arg.description, **arg.limits))
-    fields["model"] = (
-        str | None,
-        Field(None, description="Hub model id to use; omit to pick a served one.", max_length=300,
-              pattern=MODEL_PATTERN),
-    )  # fmt: skip
+        if arg.required:
+            fields[arg.name] = (arg.type, Field(..., description=arg.description, **arg.limits))
+            continue
+        kind = _JSON_TYPES.get(arg.type)
+        shown = kind and {
+            "type": kind,
+            **{_JSON_LIMITS[k]: v for k, v in arg.limits.items() if k in _JSON_LIMITS},
+        }
+        fields[arg.name] = _optional(arg.type, shown, arg.description, **arg.limits)
+    # The model needs no regex to write a Hub id; a malformed one is still refused.
+    fields["model"] = _optional(str, {"type": "string"}, "Hub model id to use; omit to pick a served one.",
+                               max_length=300, pattern=MODEL_PATTERN)  # fmt: skip
     title = "".join(part.title() for part in spec.task.split("-")) + "Input"
     return create_model(title, __config__=ConfigDict(extra="forbid"), **fields)
 
@@ -217,11 +289,12 @@ class HFTaskTool(BaseTool):
         return getattr(client, self.spec.method)(**sent, model=attempt.model)
 
     async def _call_async(self, attempt: Attempt, sent: dict[str, Any]) -> Any:
-        if self.spec.offload:
-            return await asyncio.to_thread(self._call_sync, attempt, sent)
+        if self.spec.offload:  # like asyncio.to_thread (context kept), on the pool above
+            call = functools.partial(contextvars.copy_context().run, self._call_sync, attempt, sent)
+            return await asyncio.get_running_loop().run_in_executor(_OFFLOADED, call)
         await asyncio.to_thread(self._warm, attempt)
-        async with AsyncInferenceClient(**self._client_kwargs(attempt)) as client:
-            return await getattr(client, self.spec.method)(**sent, model=attempt.model)
+        client = await self.backend.async_client(attempt.provider)
+        return await getattr(client, self.spec.method)(**sent, model=attempt.model)
 
     # ---- the loop over attempts ----
     def _run(

@@ -1,0 +1,1 @@
+"""Offline benchmarks against the loopback stand-ins: `make bench` (or `python -m benchmarks.run`)."""
