@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from langchain_core.tools import BaseTool, ToolException
+from langchain_core.tools import BaseTool
 
 from agent.settings import AgentSettings
 from agent.tracing import configure_tracing, root_config
@@ -15,7 +15,6 @@ from tools.errors import TransientToolError
 
 if TYPE_CHECKING:  # the agent stack (langchain.agents, openai) is imported when an agent is built
     from langchain.agents.middleware import AgentMiddleware
-    from langchain.agents.middleware.types import ToolCallRequest
     from langchain_core.language_models import BaseChatModel
     from langgraph.types import Checkpointer
 
@@ -56,23 +55,17 @@ def chat_model(settings: AgentSettings) -> BaseChatModel:
     )
 
 
-def tool_error_message(error: Exception, request: ToolCallRequest) -> str:
-    """What the model reads when a tool fails: the tool's own sentence, or a safe summary."""
-    if isinstance(error, ToolException):
-        return f"Error: {error}"
-    return f"Error: {request.tool_call['name']} failed unexpectedly ({type(error).__name__})."
-
-
 def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddleware]:
-    """Retries, limits, error messages and history summarising, from langchain's own middleware."""
+    """Retries, limits, error messages and history summarising (langchain's own, plus agent/middleware.py)."""
     from langchain.agents.middleware import (
         ModelCallLimitMiddleware,
         ModelRetryMiddleware,
         SummarizationMiddleware,
         ToolCallLimitMiddleware,
-        ToolErrorMiddleware,
         ToolRetryMiddleware,
     )
+
+    from agent.middleware import SafeToolArgsMiddleware, ToolFailureMiddleware
 
     return [
         ModelCallLimitMiddleware(run_limit=settings.max_model_calls, exit_behavior="end"),
@@ -82,13 +75,14 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
             trigger=("tokens", settings.context_tokens),
             keep=("tokens", settings.context_tokens * 2 // 5),
         ),
+        SafeToolArgsMiddleware(),
         ModelRetryMiddleware(
             max_retries=2,
             retry_on=transient_llm_errors(),
             on_failure="error",
             initial_delay=settings.retry_delay,
         ),
-        ToolErrorMiddleware(on_error=tool_error_message),
+        ToolFailureMiddleware(),
         ToolRetryMiddleware(
             max_retries=1,
             retry_on=(TransientToolError,),

@@ -357,11 +357,6 @@ def test_unbounded_or_blank_values_are_refused(
     assert inference(hf_stand_in) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tools/tool.py MODEL_PATTERN + tools/models.py attempts(): any http(s) URL is accepted as "
-    "`model` and called with the HF token as Bearer, with no public-address or HF-host check",
-)
 @pytest.mark.parametrize(
     "model",
     [
@@ -421,12 +416,6 @@ async def test_hostile_calls_through_the_agent_become_readable_errors(
     assert inference(hf_stand_in) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="langgraph ToolNode / agent/build.py: a validation error's ToolMessage repeats every argument "
-    "in full ('Error invoking tool ... with kwargs {...}'), so 100 kB of hostile arguments come back "
-    "into the model's context; no middleware shortens it",
-)
 async def test_validation_error_does_not_echo_enormous_arguments(
     hf_stand_in: HFStandIn, workdir: Path
 ) -> None:
@@ -438,12 +427,6 @@ async def test_validation_error_does_not_echo_enormous_arguments(
     assert len(reply.content) < 2000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="agent/build.py (checkpointer serde): a tool call with an integer beyond 64 bits (valid JSON "
-    "from the LLM) makes the checkpointer fail with 'TypeError: Type is not msgpack serializable: "
-    "AIMessage', ending the run (CLI exit 1) after the tool already answered",
-)
 async def test_a_huge_integer_argument_does_not_crash_the_run(
     hf_stand_in: HFStandIn, openai_stand_in: OpenAIStandIn, workdir: Path
 ) -> None:

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
 from tools.artifacts import ArtifactStore, FileArtifact, MediaInput
 from tools.errors import TRANSIENT_CAUSES, Cause, Failure, InputRefused, classify, tool_error
-from tools.models import Attempt, HubUnavailable, ModelCatalog, with_deadline
+from tools.models import Attempt, HubUnavailable, ModelCatalog, check_endpoint_url, with_deadline
 from tools.outputs import Context, Rendered, render
 from tools.settings import HFSettings
 from tools.tasks import TaskSpec
@@ -170,6 +170,8 @@ class _Call:
     def prepare(self) -> None:
         """Check and load every input; refuse before anything is sent."""
         try:
+            if self.model and self.model.startswith(("http://", "https://")):
+                check_endpoint_url(self.model)
             for arg in self.spec.args:
                 value = self.args.get(arg.name)
                 if value is None:
@@ -223,7 +225,9 @@ class _Call:
         attempt, failure = self.last
         tried = list(dict.fromkeys(f["model"] for f in self.failed))
         transient = bool(self.failed) and all(f["cause"] in TRANSIENT_CAUSES for f in self.failed)
-        return tool_error(self.spec.task, attempt.model, failure, tried, transient)
+        error = tool_error(self.spec.task, attempt.model, failure, tried, transient)
+        error.artifact = {"task": self.spec.task, "failed_attempts": self.failed}  # read by the agent
+        return error
 
     def trace_metadata(self) -> dict[str, Any]:
         """What a trace of this call should carry: who served, who failed, what was made."""

@@ -1,0 +1,109 @@
+"""Two small middlewares where langchain's own stop short.
+
+- `ToolFailureMiddleware`: like `ToolErrorMiddleware` (a failed tool becomes an error `ToolMessage` the
+  model can react to), but it keeps what the tool knew as the message's artifact (which models were tried
+  and why they failed) and bounds every error text, so hostile arguments are not echoed back in bulk.
+- `SafeToolArgsMiddleware`: integers too large for 64 bits (valid JSON from an LLM) would make the
+  checkpointer fail after the model turn; they are turned into strings, which the tool schema then
+  refuses with a readable error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from langchain.agents.middleware import AgentMiddleware
+from langchain.agents.middleware.types import ModelRequest, ModelResponse, ToolCallRequest
+from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.tools import ToolException
+from langgraph.errors import GraphBubbleUp
+from langgraph.types import Command
+
+MAX_ERROR_CHARS = 1200
+INT64 = 2**63 - 1
+
+
+def shorten(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    return (
+        text if len(text) <= limit else text[: limit - 40] + f" … [{len(text) - limit + 40} characters cut]"
+    )
+
+
+class ToolFailureMiddleware(AgentMiddleware):
+    """Tool exceptions -> bounded error `ToolMessage`s that keep the tool's failure facts."""
+
+    def _failed(self, error: Exception, request: ToolCallRequest) -> ToolMessage:
+        name = request.tool.name if request.tool else request.tool_call["name"]
+        if isinstance(error, ToolException):
+            content = f"Error: {error}"
+        else:
+            content = f"Error: {name} failed unexpectedly ({type(error).__name__})."
+        return ToolMessage(
+            content=shorten(content),
+            tool_call_id=request.tool_call["id"],
+            name=name,
+            status="error",
+            artifact=getattr(error, "artifact", None),
+        )
+
+    @staticmethod
+    def _bounded(result: ToolMessage | Command[Any]) -> ToolMessage | Command[Any]:
+        if isinstance(result, ToolMessage) and result.status == "error" and isinstance(result.content, str):
+            result.content = shorten(result.content)
+        return result
+
+    def wrap_tool_call(
+        self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]]
+    ) -> ToolMessage | Command[Any]:
+        try:
+            return self._bounded(handler(request))
+        except GraphBubbleUp:
+            raise
+        except Exception as error:
+            return self._failed(error, request)
+
+    async def awrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
+    ) -> ToolMessage | Command[Any]:
+        try:
+            return self._bounded(await handler(request))
+        except GraphBubbleUp:
+            raise
+        except Exception as error:
+            return self._failed(error, request)
+
+
+def _safe(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and abs(value) > INT64:
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_safe(v) for v in value]
+    return value
+
+
+class SafeToolArgsMiddleware(AgentMiddleware):
+    """Keep tool-call arguments storable by any checkpointer."""
+
+    @staticmethod
+    def _clean(response: ModelResponse) -> ModelResponse:
+        for message in response.result:
+            if isinstance(message, AIMessage) and message.tool_calls:
+                message.tool_calls = [{**call, "args": _safe(call["args"])} for call in message.tool_calls]
+        return response
+
+    def wrap_model_call(
+        self, request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]
+    ) -> ModelResponse:
+        return self._clean(handler(request))
+
+    async def awrap_model_call(
+        self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[ModelResponse]]
+    ) -> ModelResponse:
+        return self._clean(await handler(request))
