@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format bench web stand-ins clean
+.PHONY: run test lint format bench web demo clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,14 @@ endif
 
 web: $(STAMP)
 	$(PY) app.py $(ARGS)
+
+# The real CLI against the loopback stand-ins: no keys, no network (see tests/demo.py).
+demo: $(DEV_STAMP)
+ifdef PROMPT
+	$(PY) -m tests.demo --prompt "$(PROMPT)" $(ARGS)
+else
+	$(PY) -m tests.demo $(ARGS)
+endif
 
 test: $(DEV_STAMP)
 	$(PY) -m ruff check .

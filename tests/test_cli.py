@@ -141,3 +141,16 @@ def test_ctrl_c_stops_cleanly(env: dict[str, str], hf_stand_in: HFStandIn) -> No
     out, err = proc.communicate(timeout=15)
     assert proc.returncode == 130, (out, err)
     assert "Stopped" in out + err and "Traceback" not in err
+
+
+def test_demo_runs_the_cli_with_no_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make demo`: the real CLI with the stand-ins in-process, no keys in the environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "OPENAI_", "HUGGINGGPT_"))}
+    env["PYTHONPATH"] = str(REPO)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.demo", "--prompt", scenarios.SHEEP_PROMPT, "--json"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["tool_calls"][0]["status"] == "ok" and (tmp_path / out["artifacts"][0]["path"]).is_file()
