@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.tools import BaseTool
@@ -19,7 +19,6 @@ if TYPE_CHECKING:  # the agent stack (langchain.agents, openai) is imported when
     from langgraph.types import Checkpointer
 
 AGENT_NAME = "hugginggpt"
-PROMPT_FILE = Path(__file__).resolve().parent.parent / "prompts" / "system.md"
 
 
 def transient_llm_errors() -> tuple[type[Exception], ...]:
@@ -35,8 +34,8 @@ def transient_llm_errors() -> tuple[type[Exception], ...]:
 
 
 def system_prompt() -> str:
-    """The system prompt text from prompts/system.md."""
-    return PROMPT_FILE.read_text(encoding="utf-8").strip()
+    """The system prompt text from prompts/system.md (shipped inside the package)."""
+    return resources.files("prompts").joinpath("system.md").read_text(encoding="utf-8").strip()
 
 
 def chat_model(settings: AgentSettings) -> BaseChatModel:
@@ -48,7 +47,7 @@ def chat_model(settings: AgentSettings) -> BaseChatModel:
         api_key=settings.openai_api_key,
         base_url=settings.openai_base_url,
         timeout=settings.llm_timeout,
-        max_retries=1,  # the SDK honours Retry-After once; ModelRetryMiddleware backs off beyond that
+        max_retries=0,  # ModelRetryMiddleware holds the LLM's retry budget (HUGGINGGPT_LLM_RETRIES)
         streaming=True,
         stream_usage=True,
         use_responses_api=False,
@@ -67,7 +66,7 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
 
     from agent.middleware import SafeToolArgsMiddleware, ToolFailureMiddleware
 
-    return [
+    stack: list[AgentMiddleware[Any, Any, Any]] = [
         ModelCallLimitMiddleware(run_limit=settings.max_model_calls, exit_behavior="end"),
         ToolCallLimitMiddleware(run_limit=settings.max_tool_calls, exit_behavior="continue"),
         SummarizationMiddleware(
@@ -77,19 +76,20 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
         ),
         SafeToolArgsMiddleware(),
         ModelRetryMiddleware(
-            max_retries=2,
+            max_retries=settings.llm_retries,
             retry_on=transient_llm_errors(),
             on_failure="error",
             initial_delay=settings.retry_delay,
         ),
         ToolFailureMiddleware(),
         ToolRetryMiddleware(
-            max_retries=1,
+            max_retries=settings.tool_retries,
             retry_on=(TransientToolError,),
             on_failure="error",
             initial_delay=settings.retry_delay,
         ),
     ]
+    return stack
 
 
 def build_agent(
@@ -123,4 +123,4 @@ def build_agent(
         name=AGENT_NAME,
         **create_kwargs,
     )
-    return graph.with_config(root_config(AGENT_NAME, llm_model))
+    return graph.with_config(root_config(AGENT_NAME, llm_model, settings))

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from agent.settings import AgentSettings
 
-ENV_NAMES = {field: names[0] for field, names in AgentSettings.env_names().items()}
+ENV_NAMES = {field: names[0] for field, names in AgentSettings.env_names().items()}  # documented names
 
 
 def _llm_message(error: openai.APIStatusError) -> str:

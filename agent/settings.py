@@ -1,13 +1,13 @@
-"""LLM and agent settings, extending the toolkit's settings (one object for everything)."""
+"""LLM, agent, tracing and web settings, extending the toolkit's (one object for everything)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import SecretStr, field_validator
 
-from tools.settings import HFSettings
+from tools.settings import HFSettings, setting
 
 DEFAULT_LLM = "gpt-4.1-mini"
 
@@ -19,32 +19,88 @@ class MissingSetting(RuntimeError):
 class AgentSettings(HFSettings):
     """Toolkit settings plus the chat model (any OpenAI-compatible Chat Completions server)."""
 
-    ENV: ClassVar[dict[str, tuple[str, ...]]] = {
-        "openai_api_key": ("OPENAI_API_KEY",),
-        "openai_base_url": ("OPENAI_BASE_URL",),
-        "openai_model": ("OPENAI_MODEL",),
-        "llm_timeout": ("HUGGINGGPT_LLM_TIMEOUT",),
-        "max_model_calls": ("HUGGINGGPT_MAX_MODEL_CALLS",),
-        "max_tool_calls": ("HUGGINGGPT_MAX_TOOL_CALLS",),
-        "context_tokens": ("HUGGINGGPT_CONTEXT_TOKENS",),
-        "retry_delay": ("HUGGINGGPT_RETRY_DELAY",),
-    }
-
-    openai_api_key: SecretStr | None = Field(default=None, description="OPENAI_API_KEY.")
-    openai_base_url: str | None = Field(default=None, description="OPENAI_BASE_URL (Ollama, vLLM, ...).")
-    openai_model: str = Field(default=DEFAULT_LLM, description="OPENAI_MODEL: a tool-calling chat model.")
-    llm_timeout: float = Field(default=120.0, gt=0, description="Seconds before one LLM call gives up.")
-    max_model_calls: int = Field(default=12, ge=1, description="Model turns allowed per request.")
-    max_tool_calls: int = Field(default=30, ge=1, description="Tool calls allowed per request.")
-    context_tokens: int = Field(default=100_000, ge=2_000, description="Summarise history beyond this.")
-    retry_delay: float = Field(
-        default=1.0, ge=0, le=60, description="Seconds before retrying a failed LLM or tool call (doubling)."
+    openai_api_key: SecretStr | None = setting(None, "OPENAI_API_KEY", description="Key of the LLM server.")
+    openai_base_url: str | None = setting(
+        None, "OPENAI_BASE_URL", description="An OpenAI-compatible server (Ollama, vLLM, ...)."
     )
+    openai_model: str = setting(DEFAULT_LLM, "OPENAI_MODEL", description="A tool-calling chat model.")
+    llm_timeout: float = setting(
+        120.0, "HUGGINGGPT_LLM_TIMEOUT", gt=0, description="Seconds before one LLM call gives up."
+    )
+    max_model_calls: int = setting(
+        12, "HUGGINGGPT_MAX_MODEL_CALLS", ge=1, description="Model turns allowed per request."
+    )
+    max_tool_calls: int = setting(
+        30, "HUGGINGGPT_MAX_TOOL_CALLS", ge=1, description="Tool calls allowed per request."
+    )
+    context_tokens: int = setting(
+        100_000, "HUGGINGGPT_CONTEXT_TOKENS", ge=2_000, description="Summarise history beyond this."
+    )
+    # The rest of the retry budget (README, "Retries"); the toolkit's part is in HFSettings.
+    llm_retries: int = setting(
+        2, "HUGGINGGPT_LLM_RETRIES", ge=0, le=10, description="Retries of one failed LLM call."
+    )
+    tool_retries: int = setting(
+        1,
+        "HUGGINGGPT_TOOL_RETRIES",
+        ge=0,
+        le=5,
+        description="Retries of a tool call whose failures all pass.",
+    )
+    retry_delay: float = setting(
+        1.0,
+        "HUGGINGGPT_RETRY_DELAY",
+        ge=0,
+        le=60,
+        description="Seconds before retrying a failed LLM or tool call (doubling).",
+    )
+    # Tracing (LangSmith): off unless asked for; see agent/tracing.py.
+    langsmith_tracing: bool = setting(
+        False, "LANGSMITH_TRACING", "LANGSMITH_TRACING_V2", "LANGCHAIN_TRACING_V2", description="Trace runs."
+    )
+    langsmith_api_key: SecretStr | None = setting(
+        None, "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY", description="LangSmith API key."
+    )
+    langsmith_project: str | None = setting(
+        None, "LANGSMITH_PROJECT", "LANGCHAIN_PROJECT", description="Project the runs are filed under."
+    )
+    langsmith_endpoint: str | None = setting(
+        None, "LANGSMITH_ENDPOINT", "LANGCHAIN_ENDPOINT", description="A self-hosted LangSmith's URL."
+    )
+    trace_tags: tuple[str, ...] = setting((), "HUGGINGGPT_TRACE_TAGS", description="Tags on every run.")
+    trace_metadata: dict[str, str] = setting(
+        {}, "HUGGINGGPT_TRACE_METADATA", description="key=value,... on every run."
+    )
+    # The web UI.
+    web_host: str = setting("127.0.0.1", "GRADIO_SERVER_NAME", description="Address the web UI listens on.")
+    web_port: int = setting(
+        7860, "GRADIO_SERVER_PORT", ge=1, le=65535, description="Port the web UI listens on."
+    )
+
+    @field_validator("trace_tags", mode="before")
+    @classmethod
+    def _split_tags(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(dict.fromkeys(t.strip() for t in value.split(",") if t.strip()))
+        return value
+
+    @field_validator("trace_metadata", mode="before")
+    @classmethod
+    def _split_pairs(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            pairs = (p.partition("=") for p in value.split(","))
+            return {k.strip(): v.strip() for k, sep, v in pairs if sep and k.strip()}
+        return value
 
     @property
     def checkpoint_path(self) -> Path:
         """The SQLite file holding conversations."""
         return self.output_dir / "conversations.sqlite"
+
+    @property
+    def hf_requests_per_tool_call(self) -> int:
+        """The most HF inference requests one tool call can make, agent retries included."""
+        return self.max_attempts * self.hf_requests_per_attempt * (1 + self.tool_retries)
 
     def require_keys(self) -> None:
         """Raise `MissingSetting` naming the first missing key and how to set it."""

@@ -17,21 +17,15 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import langsmith
+from langchain_core.runnables import RunnableConfig
 from langsmith.anonymizer import DEFAULT_SECRET_RULES, StringNodeRule, create_anonymizer
 
-from tools.settings import HFSettings, first_value, read_environment
+from agent.settings import AgentSettings
+from tools.settings import read_environment
 
 logger = logging.getLogger(__name__)
 
 REDACTED = "[redacted]"
-SECRET_VARS = (
-    "HF_TOKEN",
-    "HUGGINGFACEHUB_API_TOKEN",
-    "HUGGING_FACE_HUB_TOKEN",
-    "OPENAI_API_KEY",
-    "LANGSMITH_API_KEY",
-    "LANGCHAIN_API_KEY",
-)
 # Shapes of keys this project handles, on top of langsmith's own rules (which miss e.g. `sk-test-...`).
 SECRET_SHAPES: list[StringNodeRule] = [
     {"pattern": re.compile(r"\bhf_[A-Za-z0-9]{16,}"), "replace": REDACTED},
@@ -41,12 +35,6 @@ MAX_LIST = 64  # longer lists of numbers (embeddings, masks) are summarised
 BASE64_BLOB = re.compile(r"[A-Za-z0-9+/_\-\r\n]{512,}={0,2}")  # no spaces: never prose
 DATA_URI = re.compile(r"data:[\w.+/-]*(;[\w=.-]+)*;base64,")
 _clients: dict[tuple[Any, ...], langsmith.Client] = {}
-
-
-def tracing_requested(env: Mapping[str, str]) -> bool:
-    """Whether `LANGSMITH_TRACING` (or `LANGCHAIN_TRACING_V2`) is `true`."""
-    value = first_value(env, "LANGSMITH_TRACING", "LANGSMITH_TRACING_V2", "LANGCHAIN_TRACING_V2")
-    return (value or "").lower() == "true"
 
 
 def hide_bulky(data: Any) -> Any:
@@ -62,14 +50,11 @@ def hide_bulky(data: Any) -> Any:
     return data
 
 
-def known_secrets(settings: HFSettings | None, env: Mapping[str, str]) -> set[str]:
-    """The secret values in use: keys in the settings and the environment."""
-    values = {env.get(name, "").strip() for name in SECRET_VARS}
-    for name in ("hf_token", "openai_api_key"):
-        secret = getattr(settings, name, None)
-        if secret is not None:
-            values.add(secret.get_secret_value())
-    return {v for v in values if len(v) >= 8}
+def known_secrets(settings: AgentSettings, env: Mapping[str, str] | None = None) -> set[str]:
+    """The secret values in use: the settings' secrets and every secret variable in the environment."""
+    env = read_environment() if env is None else env
+    values = {env.get(name, "").strip() for name in AgentSettings.secret_env_names()}
+    return {v for v in values | settings.secret_values() if len(v) >= 8}
 
 
 def scrubber(secrets: Iterable[str]) -> Callable[[Any], Any]:
@@ -86,44 +71,40 @@ def scrubber(secrets: Iterable[str]) -> Callable[[Any], Any]:
     return lambda data: redact(hide_bulky(data))
 
 
-def tracing_client(
-    settings: HFSettings | None = None, env: Mapping[str, str] | None = None
-) -> langsmith.Client:
+def tracing_client(settings: AgentSettings) -> langsmith.Client:
     """A LangSmith client for the configured endpoint and key, with the scrubbing anonymizer."""
-    env = read_environment() if env is None else env
+    key = settings.langsmith_api_key
     return langsmith.Client(
-        api_url=first_value(env, "LANGSMITH_ENDPOINT", "LANGCHAIN_ENDPOINT"),
-        api_key=first_value(env, "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"),
-        anonymizer=scrubber(known_secrets(settings, env)),
+        api_url=settings.langsmith_endpoint,
+        api_key=key.get_secret_value() if key else None,
+        anonymizer=scrubber(known_secrets(settings)),
     )
 
 
-def configure_tracing(
-    settings: HFSettings | None = None, env: Mapping[str, str] | None = None
-) -> langsmith.Client | None:
+def configure_tracing(settings: AgentSettings) -> langsmith.Client | None:
     """If tracing is asked for, trace every run in this process through `tracing_client`.
 
     Does nothing when it is not. Never raises: a client that cannot be made turns tracing off with a
     warning, and once made, LangSmith errors stay in its background thread.
     """
-    env = read_environment() if env is None else env
-    if not tracing_requested(env):
+    if not settings.langsmith_tracing:
         return None
-    project = first_value(env, "LANGSMITH_PROJECT", "LANGCHAIN_PROJECT")
-    endpoint = first_value(env, "LANGSMITH_ENDPOINT", "LANGCHAIN_ENDPOINT")
-    api_key = first_value(env, "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY")
-    if api_key is None and (endpoint is None or "smith.langchain.com" in endpoint):
+    endpoint = settings.langsmith_endpoint
+    if settings.langsmith_api_key is None and (endpoint is None or "smith.langchain.com" in endpoint):
         logger.warning("LANGSMITH_TRACING is true but LANGSMITH_API_KEY is not set: tracing stays off.")
         langsmith.configure(enabled=False)
         return None
-    key = (endpoint, api_key, frozenset(known_secrets(settings, env)))
+    key = (endpoint, settings.langsmith_api_key, frozenset(known_secrets(settings)))
     try:
-        client = _clients.get(key) or _clients.setdefault(key, tracing_client(settings, env))
+        client = _clients.get(key) or _clients.setdefault(key, tracing_client(settings))
     except Exception as error:  # e.g. no API key for the hosted service
         logger.warning("LangSmith tracing is off: %s", error)
         langsmith.configure(enabled=False)
         return None
-    langsmith.configure(client=client, enabled=True, **({"project_name": project} if project else {}))
+    if settings.langsmith_project:
+        langsmith.configure(client=client, enabled=True, project_name=settings.langsmith_project)
+    else:
+        langsmith.configure(client=client, enabled=True)
     return client
 
 
@@ -135,15 +116,11 @@ def reset_tracing(flush: bool = True) -> None:
     langsmith.configure(client=None, enabled=None, project_name=None)
 
 
-def root_config(name: str, llm_model: str | None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def root_config(name: str, llm_model: str | None, settings: AgentSettings) -> RunnableConfig:
     """Run config naming the root run after the agent, with the chat model in its metadata.
 
     `HUGGINGGPT_TRACE_TAGS=a,b` and `HUGGINGGPT_TRACE_METADATA=key=value,...` label every run (e.g. for
     an experiment); the CLI's `--tag` and `--metadata` add to them per command.
     """
-    env = read_environment() if env is None else env
-    tags = [t.strip() for t in (first_value(env, "HUGGINGGPT_TRACE_TAGS") or "").split(",") if t.strip()]
-    pairs = (p.partition("=") for p in (first_value(env, "HUGGINGGPT_TRACE_METADATA") or "").split(","))
-    labels = {k.strip(): v.strip() for k, sep, v in pairs if sep and k.strip()}
-    metadata = {**labels, "agent": name, "llm_model": llm_model}
-    return {"run_name": name, "tags": list(dict.fromkeys([name, *tags])), "metadata": metadata}
+    metadata = {**settings.trace_metadata, "agent": name, "llm_model": llm_model}
+    return {"run_name": name, "tags": list(dict.fromkeys([name, *settings.trace_tags])), "metadata": metadata}

@@ -19,7 +19,7 @@ from tests.stand_ins.routing import route_hf_to
 
 
 def main(argv: list[str] | None = None) -> int:
-    import run_agent
+    from agent.cli import main as run_cli
 
     with HFStandIn() as hf, OpenAIStandIn(api_key=None) as llm:
         scenarios.register_all(llm)
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(
             HF_TOKEN="hf_demo_stand_in", OPENAI_API_KEY="sk-demo-stand-in", OPENAI_BASE_URL=llm.base_url
         )
-        return run_agent.main(argv)
+        return run_cli(argv)
 
 
 if __name__ == "__main__":

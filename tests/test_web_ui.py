@@ -211,16 +211,20 @@ async def test_errors_become_chat_messages(tmp_path: Path) -> None:
             await app.aclose()
 
 
-def test_app_host_and_port_follow_gradio_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    import app
+def test_app_host_and_port_follow_gradio_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from agent.web_command import parse_args, settings_for
 
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
     monkeypatch.setenv("GRADIO_SERVER_PORT", "8123")
-    assert (app.parse_args([]).host, app.parse_args([]).port) == ("0.0.0.0", 8123)
-    assert app.parse_args(["--host", "127.0.0.2", "--port", "9000"]).port == 9000
+    chosen = settings_for(parse_args([]))
+    assert (chosen.web_host, chosen.web_port) == ("0.0.0.0", 8123)
+    assert settings_for(parse_args(["--host", "127.0.0.2", "--port", "9000"])).web_port == 9000
     monkeypatch.delenv("GRADIO_SERVER_NAME")
     monkeypatch.delenv("GRADIO_SERVER_PORT")
-    assert (app.parse_args([]).host, app.parse_args([]).port) == ("127.0.0.1", 7860)
+    (tmp_path / ".env").write_text("GRADIO_SERVER_PORT=7999\n")  # .env counts, like every setting
+    chosen = settings_for(parse_args([]))
+    assert (chosen.web_host, chosen.web_port) == ("127.0.0.1", 7999)
 
 
 # --------------------------------------------------------------------------- in a real browser

@@ -159,7 +159,7 @@ class ArtifactStore:
             infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
         except (OSError, UnicodeError) as error:
             raise InputRefused(f"cannot resolve the host of {_shown(url)} ({error})") from None
-        if not infos or not all(_is_public(info[4][0]) for info in infos):
+        if not infos or not all(_is_public(str(info[4][0])) for info in infos):
             raise InputRefused(
                 f"{_shown(url)} points to a private, loopback or link-local address; only public URLs are fetched"
             )

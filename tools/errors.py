@@ -5,13 +5,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import httpx2
 from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
 from langchain_core.tools import ToolException
 
 
-class TransientToolError(ToolException):
+class TaskError(ToolException):
+    """A task tool's failure; `artifact` keeps what it knew (the attempts made) for the agent to show."""
+
+    artifact: dict[str, Any] | None = None
+
+
+class TransientToolError(TaskError):
     """Every model tried failed for passing reasons (cold, busy, timeout...): trying again later may work."""
 
 
@@ -134,11 +141,11 @@ def classify(error: BaseException, timeout: float) -> Failure:
 
 def tool_error(
     task: str, model: str | None, failure: Failure, tried: list[str] | None = None, transient: bool = False
-) -> ToolException:
+) -> TaskError:
     """One sentence naming the task, the model and the cause."""
     who = f" with {model}" if model else ""
     also = ""
     if tried and len(tried) > 1:
         also = f"; also tried {', '.join(t for t in tried if t != model)}"
-    kind = TransientToolError if transient else ToolException
+    kind = TransientToolError if transient else TaskError
     return kind(f"{task} failed{who}: {failure.detail}{also}.")

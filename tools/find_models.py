@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.tools import BaseTool, ToolException
@@ -33,7 +33,7 @@ class FindModelsTool(BaseTool):
         "kind of model or a default failed; pass the chosen id as `model`."
     )
     args_schema: type[BaseModel] = FindModelsInput
-    response_format: str = "content_and_artifact"
+    response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     backend: Backend
 
     def _run(

@@ -1,16 +1,26 @@
-"""Settings for the Hugging Face toolkit, read once from the environment and `.env`."""
+"""Settings for the Hugging Face toolkit, read once from the environment and `.env`.
+
+Each field names its own environment variables (`setting(default, "NAME", "OLDER_NAME", ...)`, the first
+one documented, the first one set wins), as langchain's partner packages do with `from_env`; `from_env`
+reads them all, so `.env` works for every setting.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, Self
 
 from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 DEFAULT_OUTPUT_DIR = Path("outputs")
+
+
+def setting(default: Any, *env: str, **constraints: Any) -> Any:
+    """A settings field read from the variables `env` (first set one wins; the first is documented)."""
+    return Field(default, json_schema_extra={"env": list(env)}, **constraints)
 
 
 def read_environment(env_file: str | Path | None = ".env") -> dict[str, str]:
@@ -23,6 +33,7 @@ def read_environment(env_file: str | Path | None = ".env") -> dict[str, str]:
 
 
 def first_value(env: Mapping[str, str], *names: str) -> str | None:
+    """The first non-blank value among `names`."""
     for name in names:
         value = env.get(name, "").strip()
         if value:
@@ -30,32 +41,83 @@ def first_value(env: Mapping[str, str], *names: str) -> str | None:
     return None
 
 
-class HFSettings(BaseModel):
-    """Everything the toolkit needs to reach Hugging Face and to read and write files."""
+class EnvSettings(BaseModel):
+    """Frozen settings whose fields name their environment variables; see `setting`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    ENV: ClassVar[dict[str, tuple[str, ...]]] = {
-        "hf_token": ("HF_TOKEN", "HUGGINGFACEHUB_API_TOKEN", "HUGGING_FACE_HUB_TOKEN"),
-        "provider": ("HUGGINGGPT_PROVIDER",),
-        "timeout": ("HUGGINGGPT_TIMEOUT",),
-        "output_dir": ("HUGGINGGPT_OUTPUT_DIR",),
-        "allowed_dirs": ("HUGGINGGPT_ALLOWED_DIRS",),
-        "allow_private_urls": ("HUGGINGGPT_ALLOW_PRIVATE_URLS",),
-        "max_input_mb": ("HUGGINGGPT_MAX_INPUT_MB",),
-        "max_attempts": ("HUGGINGGPT_MAX_ATTEMPTS",),
-        "model_cache_seconds": ("HUGGINGGPT_MODEL_CACHE_SECONDS",),
-    }
+    @classmethod
+    def env_names(cls) -> dict[str, tuple[str, ...]]:
+        """Field -> its environment variable names (the first is the documented one)."""
+        names: dict[str, tuple[str, ...]] = {}
+        for name, info in cls.model_fields.items():
+            extra = info.json_schema_extra
+            env = extra.get("env") if isinstance(extra, dict) else None
+            if isinstance(env, list):
+                names[name] = tuple(str(n) for n in env)
+        return names
 
-    hf_token: SecretStr | None = Field(default=None, description="HF_TOKEN (or HUGGINGFACEHUB_API_TOKEN).")
-    provider: str = Field(default="auto", description="Inference provider; 'auto' picks a live one.")
-    timeout: float = Field(default=120.0, gt=0, description="Seconds before one inference call gives up.")
-    output_dir: Path = Field(default=DEFAULT_OUTPUT_DIR, description="Where made files are written.")
-    allowed_dirs: tuple[Path, ...] = Field(default=(), description="Folders media inputs may be read from.")
-    allow_private_urls: bool = Field(default=False, description="Allow URLs on private/loopback addresses.")
-    max_input_mb: float = Field(default=25.0, gt=0, description="Largest media input accepted, in MB.")
-    max_attempts: int = Field(default=3, ge=1, le=10, description="Models/providers tried per call.")
-    model_cache_seconds: float = Field(default=600.0, ge=0, description="How long Hub model lists are kept.")
+    @classmethod
+    def secret_env_names(cls) -> tuple[str, ...]:
+        """Every variable that holds a secret (the fields typed `SecretStr`)."""
+        secret = [n for n, info in cls.model_fields.items() if "SecretStr" in str(info.annotation)]
+        return tuple(name for field in secret for name in cls.env_names().get(field, ()))
+
+    @classmethod
+    def from_env(cls, env_file: str | Path | None = ".env", **overrides: Any) -> Self:
+        """Build settings from `.env` and the environment; keyword overrides win."""
+        env = read_environment(env_file)
+        found = {field: first_value(env, *names) for field, names in cls.env_names().items()}
+        return cls(**{**{k: v for k, v in found.items() if v is not None}, **overrides})
+
+    def secret_values(self) -> set[str]:
+        """The secret values these settings hold (for redaction)."""
+        values = (getattr(self, name) for name in type(self).model_fields)
+        return {v.get_secret_value() for v in values if isinstance(v, SecretStr) and v.get_secret_value()}
+
+
+class HFSettings(EnvSettings):
+    """Everything the toolkit needs to reach Hugging Face and to read and write files."""
+
+    hf_token: SecretStr | None = setting(
+        None,
+        "HF_TOKEN",
+        "HUGGINGFACEHUB_API_TOKEN",
+        "HUGGING_FACE_HUB_TOKEN",
+        description="Hugging Face token.",
+    )
+    provider: str = setting(
+        "auto", "HUGGINGGPT_PROVIDER", description="Inference provider; 'auto' picks a live one."
+    )
+    timeout: float = setting(
+        120.0, "HUGGINGGPT_TIMEOUT", gt=0, description="Seconds before one inference call gives up."
+    )
+    output_dir: Path = setting(
+        DEFAULT_OUTPUT_DIR, "HUGGINGGPT_OUTPUT_DIR", description="Where made files are written."
+    )
+    allowed_dirs: tuple[Path, ...] = setting(
+        (), "HUGGINGGPT_ALLOWED_DIRS", description="Folders media inputs may be read from."
+    )
+    allow_private_urls: bool = setting(
+        False, "HUGGINGGPT_ALLOW_PRIVATE_URLS", description="Allow URLs on private/loopback addresses."
+    )
+    max_input_mb: float = setting(
+        25.0, "HUGGINGGPT_MAX_INPUT_MB", gt=0, description="Largest media input accepted, in MB."
+    )
+    # The retry budget of one tool call (README, "Retries"): attempts x (1 + rate-limit retries), all of
+    # it once more when every failure was passing and the agent's tool retry is on.
+    max_attempts: int = setting(
+        3, "HUGGINGGPT_MAX_ATTEMPTS", ge=1, le=10, description="Models/providers tried per call."
+    )
+    rate_limit_retries: int = setting(
+        2, "HUGGINGGPT_RATE_LIMIT_RETRIES", ge=0, le=10, description="Retries of one model after HTTP 429."
+    )
+    max_retry_wait: float = setting(
+        30.0, "HUGGINGGPT_MAX_RETRY_WAIT", ge=0, description="Longest wait before a rate-limit retry, in s."
+    )
+    model_cache_seconds: float = setting(
+        600.0, "HUGGINGGPT_MODEL_CACHE_SECONDS", ge=0, description="How long Hub model lists are kept."
+    )
 
     @field_validator("allowed_dirs", mode="before")
     @classmethod
@@ -79,21 +141,11 @@ class HFSettings(BaseModel):
     def max_input_bytes(self) -> int:
         return int(self.max_input_mb * 1024 * 1024)
 
+    @property
+    def hf_requests_per_attempt(self) -> int:
+        """The most HF requests one model attempt makes (the first try and its rate-limit retries)."""
+        return 1 + self.rate_limit_retries
+
     def token(self) -> str | None:
         """The HF token as plain text, for the client only."""
         return self.hf_token.get_secret_value() if self.hf_token else None
-
-    @classmethod
-    def env_names(cls) -> dict[str, tuple[str, ...]]:
-        """Field -> environment variable names (first is the documented one), this class and its bases."""
-        names: dict[str, tuple[str, ...]] = {}
-        for klass in reversed(cls.__mro__):
-            names.update(vars(klass).get("ENV", {}))
-        return names
-
-    @classmethod
-    def from_env(cls, env_file: str | Path | None = ".env", **overrides: Any) -> Self:
-        """Build settings from `.env` and the environment; keyword overrides win."""
-        env = read_environment(env_file)
-        found = {field: first_value(env, *names) for field, names in cls.env_names().items()}
-        return cls(**{**{k: v for k, v in found.items() if v is not None}, **overrides})

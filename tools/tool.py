@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 from huggingface_hub import AsyncInferenceClient, InferenceClient
 from huggingface_hub.inference._providers import get_provider_helper
@@ -134,10 +134,14 @@ def args_schema(spec: TaskSpec) -> type[BaseModel]:
             fields[arg.name] = (arg.type, Field(..., description=arg.description, **arg.limits))
             continue
         kind = _JSON_TYPES.get(arg.type)
-        shown = kind and {
-            "type": kind,
-            **{_JSON_LIMITS[k]: v for k, v in arg.limits.items() if k in _JSON_LIMITS},
-        }
+        shown = (
+            None
+            if kind is None
+            else {
+                "type": kind,
+                **{_JSON_LIMITS[k]: v for k, v in arg.limits.items() if k in _JSON_LIMITS},
+            }
+        )
         fields[arg.name] = _optional(arg.type, shown, arg.description, **arg.limits)
     # The model needs no regex to write a Hub id; a malformed one is still refused.
     fields["model"] = _optional(str, {"type": "string"}, "Hub model id to use; omit to pick a served one.",
@@ -263,7 +267,7 @@ class HFTaskTool(BaseTool):
 
     spec: TaskSpec
     backend: Backend
-    response_format: str = "content_and_artifact"
+    response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
 
     def __init__(self, spec: TaskSpec, backend: Backend, **kwargs: Any) -> None:
         super().__init__(

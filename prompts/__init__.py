@@ -1,0 +1,1 @@
+"""The agent's prompts, shipped with the package (read with importlib.resources)."""
