@@ -20,14 +20,10 @@ from langchain_core.tools import ToolException
 from langgraph.errors import GraphBubbleUp
 from langgraph.types import Command
 
+from tools.text import shorten
+
 MAX_ERROR_CHARS = 1200
 INT64 = 2**63 - 1
-
-
-def shorten(text: str, limit: int = MAX_ERROR_CHARS) -> str:
-    return (
-        text if len(text) <= limit else text[: limit - 40] + f" … [{len(text) - limit + 40} characters cut]"
-    )
 
 
 class ToolFailureMiddleware(AgentMiddleware):
@@ -40,7 +36,7 @@ class ToolFailureMiddleware(AgentMiddleware):
         else:
             content = f"Error: {name} failed unexpectedly ({type(error).__name__})."
         return ToolMessage(
-            content=shorten(content),
+            content=shorten(content, MAX_ERROR_CHARS, counted=True),
             tool_call_id=request.tool_call["id"],
             name=name,
             status="error",
@@ -50,7 +46,7 @@ class ToolFailureMiddleware(AgentMiddleware):
     @staticmethod
     def _bounded(result: ToolMessage | Command[Any]) -> ToolMessage | Command[Any]:
         if isinstance(result, ToolMessage) and result.status == "error" and isinstance(result.content, str):
-            result.content = shorten(result.content)
+            result.content = shorten(result.content, MAX_ERROR_CHARS, counted=True)
         return result
 
     def wrap_tool_call(

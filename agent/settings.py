@@ -38,7 +38,7 @@ class AgentSettings(HFSettings):
     )
     # The rest of the retry budget (README, "Retries"); the toolkit's part is in HFSettings.
     llm_retries: int = setting(
-        2, "HUGGINGGPT_LLM_RETRIES", ge=0, le=10, description="Retries of one failed LLM call."
+        3, "HUGGINGGPT_LLM_RETRIES", ge=0, le=10, description="Retries of one failed LLM call."
     )
     tool_retries: int = setting(
         1,

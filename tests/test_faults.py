@@ -305,8 +305,10 @@ def count_faults(hf: HFStandIn, llm: OpenAIStandIn) -> None:
 
 
 def settings(output_dir: Path, **overrides: Any) -> AgentSettings:
-    """Short timeouts: 1 s per inference call, 1.5 s per LLM call, no waiting between retries."""
-    values = {"timeout": 1.0, "llm_timeout": 1.5, "retry_delay": 0.0, "output_dir": output_dir, **overrides}
+    """Short timeouts: 1 s per inference call, 1.5 s per LLM call, no waiting between retries; with 15 % of
+    LLM calls failing, 6 tries per LLM call (llm_retries=5) make a lost turn improbable (0.15^6)."""
+    values = {"timeout": 1.0, "llm_timeout": 1.5, "retry_delay": 0.0, "llm_retries": 5, "output_dir": output_dir,
+              **overrides}  # fmt: skip
     return AgentSettings.from_env(env_file=None, **values)
 
 

@@ -7,18 +7,26 @@ from typing import Any
 from langchain_core.tools import BaseTool, BaseToolkit
 from pydantic import ConfigDict, Field, PrivateAttr
 
+from tools.backend import Backend
 from tools.find_models import FindModelsTool
+from tools.models import providers_serving
 from tools.settings import HFSettings
 from tools.tasks import TASKS, TaskSpec, get_spec
-from tools.tool import Backend, HFTaskTool, TaskResult
+from tools.tool import HFTaskTool, TaskResult
 
 
 class HuggingFaceToolkit(BaseToolkit):
-    """One tool per HF inference task (all, or the `tasks` asked for), plus `find_models`."""
+    """One tool per HF inference task (every served one, or the `tasks` asked for), plus `find_models`.
+
+    A task no provider serves (tabular-regression today) is left out unless asked for by name; then its
+    tool says so in one sentence, or runs on an Inference Endpoint URL passed as `model`.
+    """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    tasks: list[str] | None = Field(default=None, description="Task names to include; None means all.")
+    tasks: list[str] | None = Field(
+        default=None, description="Task names to include; None means every task some provider serves."
+    )
     settings: HFSettings | None = Field(default=None, description="Defaults to HFSettings.from_env().")
     include_find_models: bool = True
     _backend: Backend | None = PrivateAttr(default=None)
@@ -35,7 +43,10 @@ class HuggingFaceToolkit(BaseToolkit):
         return self._backend
 
     def specs(self) -> list[TaskSpec]:
-        return [get_spec(t) for t in self.tasks] if self.tasks else list(TASKS)
+        """The tasks asked for, or every task an inference provider can serve (no tool that cannot run)."""
+        if self.tasks:
+            return [get_spec(t) for t in self.tasks]
+        return [spec for spec in TASKS if providers_serving(spec.task)]
 
     def get_tools(self) -> list[BaseTool]:
         tools: list[BaseTool] = [HFTaskTool(spec, self.backend) for spec in self.specs()]

@@ -16,9 +16,12 @@ def _colour(index: int) -> tuple[int, int, int]:
     return PALETTE[index % len(PALETTE)]
 
 
-def _png(image: Image.Image) -> bytes:
+def encode_image(image: Image.Image) -> bytes:
+    """Encode an image in its own format when that is JPEG, PNG or WebP (JPEGs keep their quality), else PNG."""
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    fmt = image.format if image.format in ("JPEG", "PNG", "WEBP") else "PNG"
+    options = {"quality": "keep"} if fmt == "JPEG" and hasattr(image, "quantization") else {}
+    image.save(buffer, format=fmt, **options)
     return buffer.getvalue()
 
 
@@ -36,7 +39,7 @@ def draw_boxes(image_bytes: bytes, boxes: Sequence[dict[str, Any]]) -> bytes:
         left, top = xy[0], max(0, xy[1] - 12)
         draw.rectangle(draw.textbbox((left, top), caption), fill=colour)
         draw.text((left, top), caption, fill=(0, 0, 0))
-    return _png(image)
+    return encode_image(image)
 
 
 def draw_masks(image_bytes: bytes, masks: Sequence[tuple[str, Image.Image]]) -> bytes:
@@ -47,4 +50,4 @@ def draw_masks(image_bytes: bytes, masks: Sequence[tuple[str, Image.Image]]) -> 
         tint = Image.new("RGBA", image.size, (*_colour(index), 0))
         tint.putalpha(alpha)
         image = Image.alpha_composite(image, tint)
-    return _png(image.convert("RGB"))
+    return encode_image(image.convert("RGB"))

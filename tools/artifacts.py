@@ -20,6 +20,7 @@ from huggingface_hub.utils import get_session
 from tools.errors import InputRefused
 from tools.media import ACCEPTS, MediaKind, looks_complete, sniff
 from tools.settings import HFSettings
+from tools.text import quoted, with_article
 
 FOLDERS: dict[str, str] = {"image": "images", "audio": "audios", "video": "videos", "document": "documents"}
 MAX_REDIRECTS = 5
@@ -61,11 +62,6 @@ def _is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def _shown(value: str, limit: int = 120) -> str:
-    """A value quoted for an error message, cut short: the model should not read its own megabytes back."""
-    return f"'{value}'" if len(value) <= limit else f"'{value[: limit - 1]}…'"
-
-
 class ArtifactStore:
     """Reads media inputs under a policy and writes outputs under the output folder."""
 
@@ -91,7 +87,7 @@ class ArtifactStore:
             source = text
         elif scheme and len(scheme) > 1:
             raise InputRefused(
-                f"{_shown(scheme + ':', 20)} URLs are not accepted; give an http(s) URL or a file path"
+                f"{quoted(scheme + ':', 20)} URLs are not accepted; give an http(s) URL or a file path"
             )
         else:
             try:
@@ -99,7 +95,7 @@ class ArtifactStore:
                 data = self._read(path, text)
             except OSError as error:  # e.g. a name too long, no permission, a loop of links
                 reason = error.strerror or type(error).__name__
-                raise InputRefused(f"{_shown(text)} cannot be read ({reason})") from None
+                raise InputRefused(f"{quoted(text)} cannot be read ({reason})") from None
             source = str(path)
         return MediaInput(self._check_media(data, kind, source), source, kind)
 
@@ -107,18 +103,18 @@ class ArtifactStore:
         raw = Path(text)
         if text.startswith("~"):
             raise InputRefused(
-                f"{_shown(text)} is outside the allowed folders (home-relative paths are not read)"
+                f"{quoted(text)} is outside the allowed folders (home-relative paths are not read)"
             )
         candidates = [raw] if raw.is_absolute() else [Path.cwd() / raw, self.output_dir / raw]
         for candidate in candidates:
             if candidate.exists():
                 break
         else:
-            raise InputRefused(f"file not found: {_shown(text)}")
+            raise InputRefused(f"file not found: {quoted(text)}")
         resolved = candidate.resolve()
         if not any(resolved.is_relative_to(d) for d in self.settings.input_dirs):
             raise InputRefused(
-                f"{_shown(text)} is outside the allowed folders; allowed: "
+                f"{quoted(text)} is outside the allowed folders; allowed: "
                 + ", ".join(str(d) for d in self.settings.input_dirs)
                 + " (set HUGGINGGPT_ALLOWED_DIRS to add more)"
             )
@@ -132,7 +128,7 @@ class ArtifactStore:
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
-                raise InputRefused(f"{_shown(text)} is not a regular file")
+                raise InputRefused(f"{quoted(text)} is not a regular file")
             if info.st_size > limit:
                 raise InputRefused(self._too_big(text, info.st_size))
             with open(fd, "rb", closefd=False) as file:
@@ -144,24 +140,24 @@ class ArtifactStore:
         return data
 
     def _too_big(self, source: str, size: int) -> str:
-        return f"{_shown(source)} is too large ({size / 1e6:.1f} MB; the limit is {self.settings.max_input_mb:g} MB)"
+        return f"{quoted(source)} is too large ({size / 1e6:.1f} MB; the limit is {self.settings.max_input_mb:g} MB)"
 
     def _check_host(self, url: str) -> None:
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("http", "https"):
-            raise InputRefused(f"{_shown(url)} is not an http(s) URL")
+            raise InputRefused(f"{quoted(url)} is not an http(s) URL")
         host = parts.hostname
         if not host:
-            raise InputRefused(f"{_shown(url)} has no host")
+            raise InputRefused(f"{quoted(url)} has no host")
         if self.settings.allow_private_urls:
             return
         try:
             infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
         except (OSError, UnicodeError) as error:
-            raise InputRefused(f"cannot resolve the host of {_shown(url)} ({error})") from None
+            raise InputRefused(f"cannot resolve the host of {quoted(url)} ({error})") from None
         if not infos or not all(_is_public(str(info[4][0])) for info in infos):
             raise InputRefused(
-                f"{_shown(url)} points to a private, loopback or link-local address; only public URLs are fetched"
+                f"{quoted(url)} points to a private, loopback or link-local address; only public URLs are fetched"
             )
 
     def _download(self, url: str) -> bytes:
@@ -178,7 +174,7 @@ class ArtifactStore:
                         continue
                     if response.status_code >= 400:
                         raise InputRefused(
-                            f"{_shown(url)} could not be fetched (HTTP {response.status_code})"
+                            f"{quoted(url)} could not be fetched (HTTP {response.status_code})"
                         )
                     declared = int(response.headers.get("Content-Length") or 0)
                     if declared > limit:
@@ -190,16 +186,14 @@ class ArtifactStore:
                             raise InputRefused(self._too_big(url, len(body)))
                     return bytes(body)
             except httpx2.HTTPError as error:
-                raise InputRefused(f"{_shown(url)} could not be fetched ({type(error).__name__})") from None
-        raise InputRefused(f"{_shown(url)} redirects too many times")
+                raise InputRefused(f"{quoted(url)} could not be fetched ({type(error).__name__})") from None
+        raise InputRefused(f"{quoted(url)} redirects too many times")
 
     def _check_media(self, data: bytes, kind: MediaKind, source: str) -> MimeBytes:
         found = sniff(data)
         if found is None or found[2] not in ACCEPTS[kind]:
             what = f"{found[2]} ({found[0]})" if found else "not a recognised media file"
-            raise InputRefused(
-                f"{_shown(source)} is not {'an' if kind[0] in 'aeiou' else 'a'} {kind}: it is {what}"
-            )
+            raise InputRefused(f"{quoted(source)} is not {with_article(kind)}: it is {what}")
         return MimeBytes(data, mime_type=found[0])
 
     # ---------- outputs ----------

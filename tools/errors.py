@@ -95,7 +95,7 @@ def _retry_after(error: HfHubHTTPError) -> float | None:
         return None
 
 
-def _from_http(error: HfHubHTTPError, timeout: float) -> Failure:
+def _from_http(error: HfHubHTTPError) -> Failure:
     status = error.response.status_code
     said = _server_message(error)
     suffix = f" ({said})" if said else ""
@@ -121,7 +121,7 @@ def classify(error: BaseException, timeout: float) -> Failure:
     if isinstance(error, InputRefused):
         return Failure(Cause.BAD_INPUT, str(error))
     if isinstance(error, HfHubHTTPError) and error.response is not None:
-        return _from_http(error, timeout)
+        return _from_http(error)
     if isinstance(error, InferenceTimeoutError | httpx2.TimeoutException | TimeoutError):
         return Failure(Cause.TIMEOUT, f"timed out after {timeout:g} s")
     if isinstance(error, httpx2.TransportError | ConnectionError):

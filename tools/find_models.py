@@ -8,9 +8,9 @@ from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackMan
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.models import HubUnavailable, normalize_task
-from tools.tasks import TASKS_BY_NAME
-from tools.tool import Backend
+from tools.backend import Backend
+from tools.models import HubUnavailable
+from tools.tasks import get_spec
 
 
 class FindModelsInput(BaseModel):
@@ -43,10 +43,10 @@ class FindModelsTool(BaseTool):
         limit: int = 5,
         run_manager: CallbackManagerForToolRun | None = None,
     ) -> tuple[str, dict[str, Any]]:
-        key = normalize_task(task)
-        if key.replace("-", "_") not in TASKS_BY_NAME:
-            known = ", ".join(sorted(s.task for s in TASKS_BY_NAME.values()))
-            raise ToolException(f"find_models: unknown task '{task}'; known tasks: {known}.")
+        try:
+            key = get_spec(task).task
+        except KeyError as error:
+            raise ToolException(f"find_models: {error.args[0]}.") from None
         try:
             found = self.backend.catalog.candidates(key, need=need, limit=limit)
         except HubUnavailable as error:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import threading
 import time
@@ -19,6 +18,7 @@ from huggingface_hub.hf_api import ModelInfo
 
 from tools.errors import InputRefused
 from tools.settings import HFSettings
+from tools.tasks import task_id
 
 T = TypeVar("T")
 SEARCH_LIMIT = 40
@@ -67,9 +67,11 @@ class Attempt:
     provider: str
 
 
-def normalize_task(task: str) -> str:
-    """'text_to_image', 'Text-To-Image ' -> 'text-to-image'."""
-    return task.strip().lower().replace("_", "-").replace(" ", "-")
+def providers_serving(task: str) -> tuple[str, ...]:
+    """Providers huggingface_hub can call for `task` at all (its provider table is the truth)."""
+    from huggingface_hub.inference._providers import PROVIDERS
+
+    return tuple(name for name, tasks in PROVIDERS.items() if task_id(task) in tasks)
 
 
 def live_providers(info: ModelInfo, task: str) -> tuple[str, ...]:
@@ -145,7 +147,7 @@ class ModelCatalog:
 
     def candidates(self, task: str, *, need: str | None = None, limit: int = 10) -> list[ModelCandidate]:
         """Models served for `task` now, best first; `need` (free text) re-ranks by matching words."""
-        task = normalize_task(task)
+        task = task_id(task)
         found = self._cached(("search", task), lambda: self._search(task))
         if need:
             found = self._rank_by_need(found, need, task)
@@ -208,7 +210,7 @@ class ModelCatalog:
 
     def providers_for(self, model: str, task: str) -> tuple[str, ...]:
         """Live providers of one named model for `task` (empty if none)."""
-        task = normalize_task(task)
+        task = task_id(task)
 
         def load() -> tuple[str, ...]:
             try:
@@ -236,12 +238,3 @@ class ModelCatalog:
         if model:
             return [Attempt(model, p) for p in self.providers_for(model, task)][:limit]
         return [Attempt(c.id, c.providers[0]) for c in self.candidates(task, limit=limit)]
-
-    async def aattempts(self, task: str, model: str | None = None) -> list[Attempt]:
-        """`attempts` without blocking the event loop."""
-        return await asyncio.to_thread(self.attempts, task, model)
-
-    def forget(self) -> None:
-        """Drop every cached answer."""
-        with self._guard:
-            self._cache.clear()

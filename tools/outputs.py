@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -10,9 +9,10 @@ from typing import Any
 
 from PIL import Image
 
-from tools.annotate import draw_boxes, draw_masks
+from tools.annotate import draw_boxes, draw_masks, encode_image
 from tools.artifacts import ArtifactStore, FileArtifact, MediaInput
 from tools.tasks import TaskSpec
+from tools.text import shorten, with_article
 
 SHOW = 5  # list items spelled out for the LLM
 TEXT_SHOW = 1500  # characters of generated text shown
@@ -54,27 +54,14 @@ def _items(result: Any) -> list[dict[str, Any]]:
     return [plain(r) for r in result or []]
 
 
-def _image_bytes(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    fmt = image.format if image.format in ("JPEG", "PNG", "WEBP") else "PNG"
-    options = {"quality": "keep"} if fmt == "JPEG" and hasattr(image, "quantization") else {}
-    image.save(buffer, format=fmt, **options)
-    return buffer.getvalue()
-
-
 def _scored(items: list[dict[str, Any]], key: str = "label") -> str:
     return ", ".join(f"{i.get(key)} ({i.get('score', 0):.2f})" for i in items[:SHOW])
 
 
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def media(result: Any, ctx: Context) -> Rendered:
-    data = _image_bytes(result) if isinstance(result, Image.Image) else bytes(result)
+    data = encode_image(result) if isinstance(result, Image.Image) else bytes(result)
     saved = ctx.store.save(data, ctx.spec.output)  # type: ignore[arg-type]
-    return Rendered(f"Made {'an' if saved['kind'][0] in 'aeiou' else 'a'} {saved['kind']}: {saved['path']}",
-                    {}, [saved])  # fmt: skip
+    return Rendered(f"Made {with_article(saved['kind'])}: {saved['path']}", {}, [saved])
 
 
 def audios(result: Any, ctx: Context) -> Rendered:
@@ -125,8 +112,7 @@ def text(result: Any, ctx: Context) -> Rendered:
         result = result[0]
     value = result if isinstance(result, str) else (getattr(result, field_name or "", None) or "")
     value = str(value).strip()
-    shown = value if len(value) <= TEXT_SHOW else value[:TEXT_SHOW] + " …"
-    return Rendered(f"Text: {shown}", {"text": value})
+    return Rendered(f"Text: {shorten(value, TEXT_SHOW)}", {"text": value})
 
 
 def answer(result: Any, ctx: Context) -> Rendered:

@@ -75,11 +75,8 @@ class TaskSpec:
 
     @property
     def name(self) -> str:
+        """The tool name, also the InferenceClient method: `text_to_image`."""
         return self.task.replace("-", "_")
-
-    @property
-    def method(self) -> str:
-        return self.name
 
 
 # Shared inputs, with limits that keep absurd values out before anything is sent.
@@ -185,13 +182,17 @@ TASKS: tuple[TaskSpec, ...] = (
              (IMAGE, LABELS), "labels"),
 )  # fmt: skip
 
-TASKS_BY_NAME: dict[str, TaskSpec] = {spec.name: spec for spec in TASKS}
+TASKS_BY_ID: dict[str, TaskSpec] = {spec.task: spec for spec in TASKS}
+
+
+def task_id(name: str) -> str:
+    """The Hub's id of a task named any usual way: 'text_to_image', 'Text-To-Image ' -> 'text-to-image'."""
+    return "-".join(name.strip().lower().replace("_", " ").replace("-", " ").split())
 
 
 def get_spec(task: str) -> TaskSpec:
-    """Look up a spec by `text-to-image` or `text_to_image`."""
-    key = task.strip().lower().replace("-", "_")
+    """Look up a spec by `text-to-image` or `text_to_image`; unknown names list the known ones."""
     try:
-        return TASKS_BY_NAME[key]
+        return TASKS_BY_ID[task_id(task)]
     except KeyError:
-        raise KeyError(f"unknown task '{task}'; known: {', '.join(sorted(TASKS_BY_NAME))}") from None
+        raise KeyError(f"unknown task '{task}'; known: {', '.join(sorted(TASKS_BY_ID))}") from None

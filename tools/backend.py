@@ -1,0 +1,33 @@
+"""What all tools of one toolkit share: settings, the files, the model catalog, and where attempts run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tools.artifacts import ArtifactStore
+from tools.models import Attempt, ModelCatalog
+from tools.router import Router
+from tools.settings import HFSettings
+
+
+@dataclass
+class Backend:
+    """Made once per toolkit; every tool of it holds the same one."""
+
+    settings: HFSettings
+    store: ArtifactStore = field(init=False)
+    catalog: ModelCatalog = field(init=False)
+    router: Router = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.store = ArtifactStore(self.settings)
+        self.catalog = ModelCatalog(self.settings)
+        self.router = Router(self.settings)
+
+    def runner(self, attempt: Attempt) -> Router:
+        """Where `attempt` runs."""
+        return self.router
+
+    async def aclose(self) -> None:
+        """Close the HTTP clients this event loop opened (they are also closed when the loop ends)."""
+        await self.router.aclose()
