@@ -450,24 +450,28 @@ async def test_trace_records_failed_attempts_and_serving_models(
     )
     assert from_summary and from_trace == from_summary
     assert any(failed for _, _, failed in from_trace)  # fallbacks happened and were traced
-    for run in traced:  # a failed tool run names the models it tried
-        meta = (run.get("extra") or {}).get("metadata") or {}
-        assert not run.get("error") or meta.get("failed_models") is not None
 
 
 async def test_failed_call_lists_its_failed_attempts(
-    faulty: tuple[HFStandIn, OpenAIStandIn], tmp_path: Path
+    faulty: tuple[HFStandIn, OpenAIStandIn], langsmith_stand_in: LangSmithStandIn, tmp_path: Path
 ) -> None:
-    """A call that failed on every model says, in `failed_attempts`, which models failed and why."""
+    """A call that failed on every model says, in `failed_attempts` and in its trace, which models failed
+    and why."""
     hf, _ = faulty
     hf.add_fault("not_found", task="object-detection", times=None)
-    (turn,) = await play(FAILING, settings(tmp_path / "outputs"), "failed-attempts")
+    try:
+        (turn,) = await play(FAILING, settings(tmp_path / "outputs"), "failed-attempts")
+        wait_for_all_tracers()
+    finally:
+        reset_tracing(flush=False)
     (failed,) = turn.failed
     live = [m for m in hf.models("object-detection")
             if any(v.get("status") == "live" for v in m["inferenceProviderMapping"].values())]  # fmt: skip
     tried = [m["id"] for m in live[:3]]
     assert [f["model"] for f in failed["failed_attempts"]] == tried
     assert {f["cause"] for f in failed["failed_attempts"]} == {"not_found"}
+    (traced,) = [r for r in langsmith_stand_in.runs().values() if r.get("name") == "object_detection"]
+    assert traced.get("error") and traced["extra"]["metadata"]["failed_models"] == tried
 
 
 def test_truncated_flac_falls_back_and_saves_nothing_cut(hf_stand_in: HFStandIn, tmp_path: Path,

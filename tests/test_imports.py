@@ -1,5 +1,7 @@
 """The public API is pinned: changing it is a decision, not an accident."""
 
+import pytest
+
 import agent
 import tools
 
@@ -29,15 +31,33 @@ AGENT_ALL = [
 
 
 def test_tools_all() -> None:
+    from langchain_core.tools import BaseTool, BaseToolkit
+
     assert sorted(tools.__all__) == sorted(TOOLS_ALL)
-    for name in tools.__all__:
-        assert getattr(tools, name) is not None
+    assert issubclass(tools.HuggingFaceToolkit, BaseToolkit)
+    assert issubclass(tools.HFTaskTool, BaseTool) and issubclass(tools.FindModelsTool, BaseTool)
+    assert all(isinstance(spec, tools.TaskSpec) for spec in tools.TASKS) and len(tools.TASKS) == 28
+    assert set(tools.TaskResult.__annotations__) >= {"task", "model", "provider", "files", "failed_attempts"}
+    assert tools.HFSettings().provider == "auto"
 
 
-def test_agent_all() -> None:
+def test_agent_all_resolve_lazily_to_their_modules() -> None:
+    """`agent`'s names are loaded on first use (a fast `--help`), and are the modules' own objects."""
+    import importlib
+    import subprocess
+    import sys
+
     assert sorted(agent.__all__) == sorted(AGENT_ALL)
+    homes = {"agent.build": {"AGENT_NAME", "build_agent", "system_prompt"}, "agent.settings":
+             {"AgentSettings", "MissingSetting"}}  # fmt: skip
     for name in agent.__all__:
-        assert getattr(agent, name) is not None
+        home = next((m for m, names in homes.items() if name in names), "agent.events")
+        assert getattr(agent, name) is getattr(importlib.import_module(home), name), name
+    code = "import sys, agent; print('agent.build' in sys.modules, 'langchain' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+    with pytest.raises(AttributeError, match="no_such_name"):
+        agent.no_such_name  # noqa: B018
 
 
 def test_tools_package_does_not_import_agent() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
@@ -62,13 +63,5 @@ class FindModelsTool(BaseTool):
         ]
         return f"Models served for {key}, best first:\n" + "\n".join(lines), {"task": key, "models": models}
 
-    async def _arun(
-        self,
-        task: str,
-        need: str | None = None,
-        limit: int = 5,
-        run_manager: AsyncCallbackManagerForToolRun | None = None,
-    ) -> tuple[str, dict[str, Any]]:
-        import asyncio
-
-        return await asyncio.to_thread(self._run, task, need, limit)
+    async def _arun(self, run_manager: AsyncCallbackManagerForToolRun | None = None, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(self._run, **kwargs)

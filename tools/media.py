@@ -2,64 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 MediaKind = Literal["image", "audio", "video", "document"]
 
-# (magic test, mime type, extension, kind)
-_SIGNATURES: tuple[tuple[str, str, str, MediaKind], ...] = (
-    ("png", "image/png", ".png", "image"),
-    ("jpeg", "image/jpeg", ".jpg", "image"),
-    ("gif", "image/gif", ".gif", "image"),
-    ("webp", "image/webp", ".webp", "image"),
-    ("bmp", "image/bmp", ".bmp", "image"),
-    ("tiff", "image/tiff", ".tiff", "image"),
-    ("flac", "audio/flac", ".flac", "audio"),
-    ("wav", "audio/wav", ".wav", "audio"),
-    ("ogg", "audio/ogg", ".ogg", "audio"),
-    ("mp3", "audio/mpeg", ".mp3", "audio"),
-    ("mp4", "video/mp4", ".mp4", "video"),
-    ("webm", "video/webm", ".webm", "video"),
-    ("pdf", "application/pdf", ".pdf", "document"),
-)
-
-
-def _matches(test: str, head: bytes) -> bool:
-    match test:
-        case "png":
-            return head.startswith(b"\x89PNG\r\n\x1a\n")
-        case "jpeg":
-            return head.startswith(b"\xff\xd8\xff")
-        case "gif":
-            return head[:6] in (b"GIF87a", b"GIF89a")
-        case "webp":
-            return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
-        case "bmp":
-            return head.startswith(b"BM") and len(head) > 26
-        case "tiff":
-            return head[:4] in (b"II*\x00", b"MM\x00*")
-        case "flac":
-            return head.startswith(b"fLaC")
-        case "wav":
-            return head[:4] == b"RIFF" and head[8:12] == b"WAVE"
-        case "ogg":
-            return head.startswith(b"OggS")
-        case "mp3":
-            return head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
-        case "mp4":
-            return head[4:8] == b"ftyp"
-        case "webm":
-            return head.startswith(b"\x1a\x45\xdf\xa3")
-        case "pdf":
-            return head.startswith(b"%PDF-")
-    return False
+# One row per format: mime type, extension, kind, and the test on its first 32 bytes.
+_FORMATS: tuple[tuple[str, str, MediaKind, Callable[[bytes], bool]], ...] = (
+    ("image/png", ".png", "image", lambda head: head.startswith(b"\x89PNG\r\n\x1a\n")),
+    ("image/jpeg", ".jpg", "image", lambda head: head.startswith(b"\xff\xd8\xff")),
+    ("image/gif", ".gif", "image", lambda head: head[:6] in (b"GIF87a", b"GIF89a")),
+    ("image/webp", ".webp", "image", lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP"),
+    ("image/bmp", ".bmp", "image", lambda head: head.startswith(b"BM") and len(head) > 26),
+    ("image/tiff", ".tiff", "image", lambda head: head[:4] in (b"II*\x00", b"MM\x00*")),
+    ("audio/flac", ".flac", "audio", lambda head: head.startswith(b"fLaC")),
+    ("audio/wav", ".wav", "audio", lambda head: head[:4] == b"RIFF" and head[8:12] == b"WAVE"),
+    ("audio/ogg", ".ogg", "audio", lambda head: head.startswith(b"OggS")),
+    ("audio/mpeg", ".mp3", "audio",
+     lambda head: head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)),
+    ("video/mp4", ".mp4", "video", lambda head: head[4:8] == b"ftyp"),
+    ("video/webm", ".webm", "video", lambda head: head.startswith(b"\x1a\x45\xdf\xa3")),
+    ("application/pdf", ".pdf", "document", lambda head: head.startswith(b"%PDF-")),
+)  # fmt: skip
 
 
 def sniff(data: bytes) -> tuple[str, str, MediaKind] | None:
     """Return (mime type, extension, kind) for known media bytes, else None."""
     head = data[:32]
-    for test, mime, ext, kind in _SIGNATURES:
-        if _matches(test, head):
+    for mime, ext, kind, matches in _FORMATS:
+        if matches(head):
             return mime, ext, kind
     return None
 
