@@ -60,15 +60,14 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
         ModelCallLimitMiddleware,
         ModelRetryMiddleware,
         SummarizationMiddleware,
-        ToolCallLimitMiddleware,
         ToolRetryMiddleware,
     )
 
-    from agent.middleware import SafeToolArgsMiddleware, ToolFailureMiddleware
+    from agent.middleware import SafeToolArgsMiddleware, StepCountingToolCallLimit, ToolFailureMiddleware
 
     stack: list[AgentMiddleware[Any, Any, Any]] = [
         ModelCallLimitMiddleware(run_limit=settings.max_model_calls, exit_behavior="end"),
-        ToolCallLimitMiddleware(run_limit=settings.max_tool_calls, exit_behavior="continue"),
+        StepCountingToolCallLimit(run_limit=settings.max_tool_calls, exit_behavior="continue"),
         SummarizationMiddleware(
             model,
             trigger=("tokens", settings.context_tokens),
@@ -103,7 +102,7 @@ def build_agent(
 ):
     """Build the HuggingGPT agent graph.
 
-    `tools` defaults to every HF task tool plus `find_models`; `extra_tools` are added to them.
+    `tools` defaults to every served HF task tool plus `find_models` and `run_plan`; `extra_tools` are added.
     `model` defaults to ChatOpenAI from the settings. Pass a `checkpointer` to keep conversations.
     Runs are traced to LangSmith when `LANGSMITH_TRACING=true` (see agent/tracing.py).
     """

@@ -52,9 +52,10 @@ def metadata(pairs: list[str]) -> dict[str, str]:
 
 def list_tools(settings: Any) -> int:
     from tools import HuggingFaceToolkit
+    from tools.text import shorten
 
     for tool in HuggingFaceToolkit(settings=settings).get_tools():
-        print(f"{tool.name:32} {tool.description.splitlines()[0]}")
+        print(f"{tool.name:32} {shorten(tool.description.splitlines()[0], 100)}")
     return EXIT_OK
 
 

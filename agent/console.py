@@ -10,7 +10,15 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from agent.events import AnswerDelta, ToolFinished, ToolStarted, TurnDone, TurnSummary, run_turn
+from agent.events import (
+    AnswerDelta,
+    ToolFinished,
+    ToolStarted,
+    TurnDone,
+    TurnSummary,
+    answer_already_shown,
+    run_turn,
+)
 
 
 def _args_preview(args: dict[str, Any]) -> str:
@@ -48,8 +56,7 @@ class Renderer:
             return
         if streamed:
             self.out.print()
-        answer_shown = summary.answer and "".join(streamed).strip().endswith(summary.answer[-40:].strip())
-        if summary.answer and not answer_shown:
+        if summary.answer and not answer_already_shown("".join(streamed), summary.answer):
             self.out.print(escape(summary.answer))
         if summary.artifacts:
             self.out.print("[bold]Files made:[/]")

@@ -1,13 +1,20 @@
-"""One agent turn as a stream of progress events, shared by the CLI and the web UI."""
+"""One agent turn as a stream of progress events, shared by the CLI and the web UI (and `--json`).
+
+A `run_plan` call is shown as its steps: each step starts and ends as its own tool call (from the plan's
+step events in LangGraph's custom stream, as they happen), and the plan call itself only appears when the
+plan was refused as a whole. Stored conversations replay into the same events (`replay`).
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
+
+from tools.plan import PLAN_TOOL, STEP_EVENT
 
 
 @dataclass(frozen=True)
@@ -15,19 +22,76 @@ class ToolStarted:
     id: str
     name: str
     args: dict[str, Any]
+    step: str | None = None  # the plan step id, for a step of run_plan
 
 
 @dataclass(frozen=True)
 class ToolFinished:
     id: str
     name: str
-    status: str  # "ok" | "error"
+    status: str  # "ok" | "error" | "skipped" (a plan step whose input failed)
     seconds: float
     model: str | None = None
     provider: str | None = None
     error: str | None = None
     files: list[dict[str, Any]] = field(default_factory=list)
     failed_attempts: list[dict[str, Any]] = field(default_factory=list)
+    step: str | None = None
+    task: str | None = None
+
+    @classmethod
+    def from_message(cls, message: ToolMessage, seconds: float = 0.0) -> ToolFinished:
+        """A direct tool call's end, from its ToolMessage (the artifact is the tool's typed result)."""
+        artifact = message.artifact if isinstance(message.artifact, dict) else {}
+        ok = message.status != "error"
+        return cls(
+            id=message.tool_call_id,
+            name=message.name or "?",
+            status="ok" if ok else "error",
+            seconds=round(float(artifact.get("seconds", seconds)), 3),
+            model=artifact.get("model"),
+            provider=artifact.get("provider"),
+            error=None if ok else message.text.removeprefix("Error: "),
+            files=list(artifact.get("files", [])),
+            failed_attempts=list(artifact.get("failed_attempts", [])),
+            task=artifact.get("task"),
+        )
+
+    @classmethod
+    def from_step(cls, step_id: str, step: Mapping[str, Any]) -> ToolFinished:
+        """A plan step's end, from its step event or its entry in the plan's artifact."""
+        result = step.get("result") or {}
+        status = {"ok": "ok", "skipped": "skipped"}.get(step["status"], "error")
+        return cls(
+            id=step["call_id"],
+            name=step["tool"],
+            status=status,
+            seconds=float(step.get("seconds", 0.0)),
+            model=result.get("model"),
+            provider=result.get("provider"),
+            error=step.get("error"),
+            files=list(result.get("files", [])),
+            failed_attempts=list(result.get("failed_attempts") or step.get("failed_attempts") or []),
+            step=step_id,
+            task=result.get("task"),
+        )
+
+
+def finished_events(message: ToolMessage) -> list[ToolFinished]:
+    """The tool calls a ToolMessage ends: one, or each step of an accepted plan."""
+    artifact = message.artifact if isinstance(message.artifact, dict) else {}
+    if message.name == PLAN_TOOL and isinstance(artifact.get("steps"), dict):
+        return [ToolFinished.from_step(step_id, step) for step_id, step in artifact["steps"].items()]
+    return [ToolFinished.from_message(message)]
+
+
+def started_events(message: AIMessage) -> list[ToolStarted]:
+    """The tool calls a model turn starts (a plan's steps start one by one, later)."""
+    return [
+        ToolStarted(call["id"] or "", call["name"], dict(call["args"]))
+        for call in message.tool_calls
+        if call["name"] != PLAN_TOOL
+    ]
 
 
 @dataclass(frozen=True)
@@ -46,7 +110,7 @@ class TurnSummary:
 
     @property
     def failed(self) -> list[dict[str, Any]]:
-        return [c for c in self.tool_calls if c["status"] == "error"]
+        return [c for c in self.tool_calls if c["status"] != "ok"]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,6 +122,11 @@ class TurnDone:
 
 
 Event = ToolStarted | ToolFinished | AnswerDelta | TurnDone
+
+
+def answer_already_shown(shown: str, answer: str) -> bool:
+    """Whether the streamed text already ends with the final answer (so it is not printed twice)."""
+    return bool(answer) and shown.strip().endswith(answer[-40:].strip())
 
 
 def _text(content: Any) -> str:
@@ -74,32 +143,41 @@ class _Turn:
     def __init__(self, thread: str) -> None:
         self.summary = TurnSummary(thread=thread)
         self.started: dict[str, tuple[ToolStarted, float]] = {}
+        self.finished: set[str] = set()
+
+    def start(self, event: ToolStarted) -> ToolStarted:
+        self.started[event.id] = (event, time.monotonic())
+        return event
 
     def model_update(self, message: AIMessage) -> list[Event]:
-        events: list[Event] = []
-        for call in message.tool_calls:
-            started = ToolStarted(call["id"] or "", call["name"], dict(call["args"]))
-            self.started[started.id] = (started, time.monotonic())
-            events.append(started)
         if not message.tool_calls:
             self.summary.answer = _text(message.content).strip()
+        return [self.start(event) for event in started_events(message)]
+
+    def step_event(self, payload: Mapping[str, Any]) -> list[Event]:
+        if payload.get("event") == "started":
+            return [
+                self.start(
+                    ToolStarted(payload["call_id"], payload["tool"], dict(payload["args"]), payload["step"])
+                )
+            ]
+        return self.finish(ToolFinished.from_step(payload["step"], payload))
+
+    def tool_update(self, message: ToolMessage) -> list[Event]:
+        events: list[Event] = []
+        for finished in finished_events(message):
+            if finished.step and finished.id not in self.started:  # a step the stream did not show starting
+                events.append(self.start(ToolStarted(finished.id, finished.name, {}, finished.step)))
+            events.extend(self.finish(finished))
         return events
 
-    def tool_update(self, message: ToolMessage) -> ToolFinished:
-        started, t0 = self.started.get(message.tool_call_id, (None, time.monotonic()))
-        artifact = message.artifact if isinstance(message.artifact, dict) else {}
-        ok = message.status != "error"
-        finished = ToolFinished(
-            id=message.tool_call_id,
-            name=message.name or (started.name if started else "?"),
-            status="ok" if ok else "error",
-            seconds=round(artifact.get("seconds", time.monotonic() - t0), 3),
-            model=artifact.get("model"),
-            provider=artifact.get("provider"),
-            error=None if ok else _text(message.content).removeprefix("Error: "),
-            files=list(artifact.get("files", [])),
-            failed_attempts=list(artifact.get("failed_attempts", [])),
-        )
+    def finish(self, finished: ToolFinished) -> list[Event]:
+        if finished.id in self.finished:
+            return []
+        self.finished.add(finished.id)
+        started, t0 = self.started.get(finished.id, (None, time.monotonic()))
+        if finished.seconds == 0.0 and started is not None:
+            finished = ToolFinished(**{**asdict(finished), "seconds": round(time.monotonic() - t0, 3)})
         self.summary.tool_calls.append(
             {
                 "name": finished.name,
@@ -109,13 +187,18 @@ class _Turn:
                 "seconds": finished.seconds,
                 "error": finished.error,
                 "failed_attempts": finished.failed_attempts,
+                "step": finished.step,
             }
         )
         for f in finished.files:
-            entry = {"path": f["path"], "mime_type": f["mime_type"], "task": artifact.get("task"),
-                     "model": finished.model}  # fmt: skip
+            entry = {
+                "path": f["path"],
+                "mime_type": f["mime_type"],
+                "task": finished.task,
+                "model": finished.model,
+            }
             self.summary.artifacts.append(entry)
-        return finished
+        return [finished]
 
 
 async def run_turn(
@@ -126,7 +209,7 @@ async def run_turn(
     run_config = {**(config or {})}
     run_config["configurable"] = {**run_config.get("configurable", {}), "thread_id": thread}
     stream = agent.astream(
-        {"messages": [HumanMessage(text)]}, config=run_config, stream_mode=["updates", "messages"]
+        {"messages": [HumanMessage(text)]}, config=run_config, stream_mode=["updates", "messages", "custom"]
     )
     async for mode, payload in stream:
         if mode == "messages":
@@ -136,11 +219,31 @@ async def run_turn(
                 if delta:
                     yield AnswerDelta(delta)
             continue
+        if mode == "custom":
+            if isinstance(payload, dict) and isinstance(payload.get(STEP_EVENT), dict):
+                for event in turn.step_event(payload[STEP_EVENT]):
+                    yield event
+            continue
         for update in (payload or {}).values():
             for message in (update or {}).get("messages", []) if isinstance(update, dict) else []:
                 if isinstance(message, AIMessage):
                     for event in turn.model_update(message):
                         yield event
                 elif isinstance(message, ToolMessage):
-                    yield turn.tool_update(message)
+                    for event in turn.tool_update(message):
+                        yield event
     yield TurnDone(turn.summary)
+
+
+def replay(messages: Sequence[BaseMessage]) -> Iterator[HumanMessage | Event]:
+    """A stored conversation as the events a live run gave: each human message, then its turn's events."""
+    turn = _Turn("")
+    for message in messages:
+        if isinstance(message, HumanMessage):
+            yield message
+        elif isinstance(message, AIMessage):
+            yield from turn.model_update(message)
+            if not message.tool_calls and message.text.strip():
+                yield AnswerDelta(message.text.strip())
+        elif isinstance(message, ToolMessage):
+            yield from turn.tool_update(message)

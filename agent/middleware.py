@@ -6,6 +6,8 @@
 - `SafeToolArgsMiddleware`: integers too large for 64 bits (valid JSON from an LLM) would make the
   checkpointer fail after the model turn; they are turned into strings, which the tool schema then
   refuses with a readable error.
+- `StepCountingToolCallLimit`: langchain's `ToolCallLimitMiddleware`, where a `run_plan` call counts as
+  its number of steps, so a plan cannot get round `HUGGINGGPT_MAX_TOOL_CALLS`.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from langchain.agents.middleware import AgentMiddleware
+from langchain.agents.middleware import AgentMiddleware, ToolCallLimitMiddleware
 from langchain.agents.middleware.types import ModelRequest, ModelResponse, ToolCallRequest
-from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import AIMessage, ToolCall, ToolMessage
 from langchain_core.tools import ToolException
 from langgraph.errors import GraphBubbleUp
 from langgraph.types import Command
 
+from tools.plan import PLAN_TOOL
 from tools.text import shorten
 
 MAX_ERROR_CHARS = 1200
@@ -103,3 +106,33 @@ class SafeToolArgsMiddleware(AgentMiddleware):
         self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[ModelResponse]]
     ) -> ModelResponse:
         return self._clean(await handler(request))
+
+
+def tool_calls_counted(call: ToolCall) -> int:
+    """How many tool calls one call stands for: a plan's steps, else one."""
+    steps = call["args"].get("steps") if call["name"] == PLAN_TOOL else None
+    return max(1, len(steps)) if isinstance(steps, list) else 1
+
+
+class StepCountingToolCallLimit(ToolCallLimitMiddleware):
+    """`ToolCallLimitMiddleware` counting each step of a `run_plan` call as a tool call.
+
+    Overrides the one method that decides which calls of a turn fit the limits (langchain 1.x), so the
+    limits, the counts kept in the state and the messages for blocked calls all stay langchain's own.
+    """
+
+    def _separate_tool_calls(
+        self, tool_calls: list[ToolCall], thread_count: int, run_count: int
+    ) -> tuple[list[ToolCall], list[ToolCall], int, int]:
+        allowed: list[ToolCall] = []
+        blocked: list[ToolCall] = []
+        for call in tool_calls:
+            if not self._matches_tool_filter(call):
+                continue
+            extra = tool_calls_counted(call) - 1
+            if self._would_exceed_limit(thread_count + extra, run_count + extra):
+                blocked.append(call)
+            else:
+                allowed.append(call)
+                thread_count, run_count = thread_count + extra + 1, run_count + extra + 1
+        return allowed, blocked, thread_count, run_count

@@ -36,23 +36,9 @@ class AgentSettings(HFSettings):
     context_tokens: int = setting(
         100_000, "HUGGINGGPT_CONTEXT_TOKENS", ge=2_000, description="Summarise history beyond this."
     )
-    # The rest of the retry budget (README, "Retries"); the toolkit's part is in HFSettings.
+    # The LLM's part of the retry budget (README, "Retries"); the tools' part is in HFSettings.
     llm_retries: int = setting(
         3, "HUGGINGGPT_LLM_RETRIES", ge=0, le=10, description="Retries of one failed LLM call."
-    )
-    tool_retries: int = setting(
-        1,
-        "HUGGINGGPT_TOOL_RETRIES",
-        ge=0,
-        le=5,
-        description="Retries of a tool call whose failures all pass.",
-    )
-    retry_delay: float = setting(
-        1.0,
-        "HUGGINGGPT_RETRY_DELAY",
-        ge=0,
-        le=60,
-        description="Seconds before retrying a failed LLM or tool call (doubling).",
     )
     # Tracing (LangSmith): off unless asked for; see agent/tracing.py.
     langsmith_tracing: bool = setting(
@@ -96,11 +82,6 @@ class AgentSettings(HFSettings):
     def checkpoint_path(self) -> Path:
         """The SQLite file holding conversations."""
         return self.output_dir / "conversations.sqlite"
-
-    @property
-    def hf_requests_per_tool_call(self) -> int:
-        """The most HF inference requests one tool call can make, agent retries included."""
-        return self.max_attempts * self.hf_requests_per_attempt * (1 + self.tool_retries)
 
     def require_keys(self) -> None:
         """Raise `MissingSetting` naming the first missing key and how to set it."""

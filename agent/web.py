@@ -14,17 +14,26 @@ import re
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no version check, no telemetry
 
 import gradio as gr
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import BaseMessage, HumanMessage
 
 from agent.errors import describe_error
-from agent.events import AnswerDelta, Event, ToolFinished, ToolStarted, TurnDone, run_turn
+from agent.events import (
+    AnswerDelta,
+    Event,
+    ToolFinished,
+    ToolStarted,
+    TurnDone,
+    answer_already_shown,
+    replay,
+    run_turn,
+)
 from agent.settings import AgentSettings, MissingSetting
 
 UPLOADS = "uploads"
@@ -116,7 +125,7 @@ class TurnView:
             self.delta(event.text)
         elif isinstance(event, TurnDone):
             answer = event.summary.answer
-            if answer and not self.streamed.strip().endswith(answer[-40:].strip()):
+            if answer and not answer_already_shown(self.streamed, answer):
                 self.answer_at = None
                 self.delta(answer)
 
@@ -212,33 +221,16 @@ def panel(session: Session) -> str:
 def history_view(session: Session, messages: Sequence[BaseMessage]) -> None:
     """Rebuild the page for a resumed thread from its stored messages (text, steps, media)."""
     view = TurnView(session)
-    for message in messages:
-        if isinstance(message, HumanMessage):
+    for item in replay(messages):
+        if isinstance(item, HumanMessage):
             view = TurnView(session)
-            view.user(message.text.split(ATTACHED)[0])
-        elif isinstance(message, AIMessage):
-            for call in message.tool_calls:
-                view.started(ToolStarted(call["id"] or "", call["name"], dict(call["args"])))
-            if not message.tool_calls and message.text.strip():
+            view.user(item.text.split(ATTACHED)[0])
+        elif isinstance(item, ToolFinished):  # files since removed are not shown
+            view.apply(replace(item, files=[f for f in item.files if Path(f["path"]).is_file()]))
+        else:
+            if isinstance(item, AnswerDelta):
                 view.answer_at = None
-                view.delta(message.text.strip())
-        elif isinstance(message, ToolMessage):
-            artifact = message.artifact if isinstance(message.artifact, dict) else {}
-            ok = message.status != "error"
-            files = [f for f in artifact.get("files", []) if Path(f["path"]).is_file()]
-            view.finished(
-                ToolFinished(
-                    message.tool_call_id,
-                    message.name or "?",
-                    "ok" if ok else "error",
-                    float(artifact.get("seconds", 0.0)),
-                    artifact.get("model"),
-                    artifact.get("provider"),
-                    None if ok else message.text.removeprefix("Error: "),
-                    files,
-                    list(artifact.get("failed_attempts", [])),
-                )
-            )
+            view.apply(item)
 
 
 class WebApp:

@@ -161,12 +161,14 @@ async def test_schema_model_calls_every_tool_and_the_run_survives(
         )
     model.args["fill_mask"] = {"text": "Sheep eat [MASK]."}
     model.args["find_models"] = {"task": "text-to-image"}
+    model.args["run_plan"] = {"steps": [{"id": "s1", "tool": "text_to_image", "args": {"prompt": "three sheep"}},
+                                        {"id": "s2", "tool": "image_classification", "args": {"image": "$s1"}}]}  # fmt: skip
     agent = build_agent(settings(openai_api_key="sk-unused"), model=model, checkpointer=InMemorySaver())
     result = await agent.ainvoke(
         {"messages": [("user", "use every tool")]}, {"configurable": {"thread_id": "x"}}
     )
     tools = [m for m in result["messages"] if isinstance(m, ToolMessage)]
-    assert len(tools) == 28  # 27 served tasks and find_models: tabular_regression is not offered
+    assert len(tools) == 29  # 27 served tasks, find_models and run_plan: tabular_regression is not offered
     assert "tabular_regression" not in {m.name for m in tools}
     errors = {m.name: m.content for m in tools if m.status == "error"}
     assert errors == {}

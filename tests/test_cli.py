@@ -122,7 +122,7 @@ def test_invalid_setting_is_named(env: dict[str, str]) -> None:
 def test_list_tools_and_help_need_no_keys(env: dict[str, str]) -> None:
     env.pop("OPENAI_API_KEY")
     listed = cli(env, "--list-tools")
-    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 28
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 29 and "run_plan" in listed.stdout
     assert "tabular_regression" not in listed.stdout  # no provider serves it: not offered
     assert listed.stdout.startswith("audio_classification") and "find_models" in listed.stdout
     helped = cli(env, "--help")

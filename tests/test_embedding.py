@@ -56,7 +56,7 @@ def test_bind_tools_and_run_the_calls(llm, toolkit, openai_stand_in) -> None:
     assert messages[2].artifact["task"] == "text-to-image" and messages[2].status == "success"
     assert messages[-1].content == "Here is your lighthouse."
     offered = {t["function"]["name"] for t in openai_stand_in.chat_requests[0]["tools"]}
-    assert offered == set(TASKS) | {"find_models"}
+    assert offered == set(TASKS) | {"find_models", "run_plan"}
 
 
 def test_lcel_prompt_llm_parser_tool(llm, toolkit, openai_stand_in, hf_stand_in) -> None:

@@ -11,6 +11,8 @@ TOOLS_ALL = [
     "HFSettings",
     "HFTaskTool",
     "HuggingFaceToolkit",
+    "PLAN_TOOL",
+    "RunPlanTool",
     "TaskResult",
     "TaskSpec",
 ]
@@ -39,6 +41,10 @@ def test_tools_all() -> None:
     assert all(isinstance(spec, tools.TaskSpec) for spec in tools.TASKS) and len(tools.TASKS) == 28
     assert set(tools.TaskResult.__annotations__) >= {"task", "model", "provider", "files", "failed_attempts"}
     assert tools.HFSettings().provider == "auto"
+    assert (
+        issubclass(tools.RunPlanTool, BaseTool)
+        and tools.RunPlanTool.model_fields["name"].default == tools.PLAN_TOOL
+    )
 
 
 def test_agent_all_resolve_lazily_to_their_modules() -> None:

@@ -532,7 +532,9 @@ def valid_example(tool: BaseTool) -> dict[str, Any]:
         if arg.media:
             args[arg.name] = {"audio": "speech.flac", "document": "invoice.png"}.get(arg.media, "sheep.png")
     overrides = {"fill_mask": {"text": "Sheep eat [MASK]."}, "find_models": {"task": "text-to-image"},
-                 "tabular_classification": {"table": {"a": ["1", "2"], "b": ["3", "4"]}}}  # fmt: skip
+                 "tabular_classification": {"table": {"a": ["1", "2"], "b": ["3", "4"]}},
+                 "run_plan": {"steps": [{"id": "s1", "tool": "text_to_image", "args": {"prompt": "sheep"}},
+                                        {"id": "s2", "tool": "image_to_text", "args": {"image": "$s1"}}]}}  # fmt: skip
     return {**args, **overrides.get(tool.name, {})}
 
 

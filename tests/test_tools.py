@@ -61,24 +61,24 @@ def example_args(tool: BaseTool) -> dict[str, Any]:
 def test_one_tool_per_task_plus_find_models() -> None:
     tools = HuggingFaceToolkit(settings=HFSettings()).get_tools()
     names = [t.name for t in tools]
-    assert len(tools) == 28 and names[-1] == "find_models"
+    assert len(tools) == 29 and names[-2:] == ["find_models", "run_plan"]
     from huggingface_hub import InferenceClient
     from huggingface_hub.inference._providers import PROVIDERS
 
     methods = {m for m in dir(InferenceClient) if not m.startswith("_")}
     methods -= {"chat", "chat_completion", "close", "get_endpoint_info", "health_check"}
     served = {task.replace("-", "_") for tasks in PROVIDERS.values() for task in tasks}
-    assert set(names[:-1]) == methods & served and methods - served == {"tabular_regression"}
+    assert set(names[:-2]) == methods & served and methods - served == {"tabular_regression"}
     for tool in tools:
         assert tool.response_format == "content_and_artifact"
-        assert tool.description and len(tool.description) < 160
+        assert tool.description and len(tool.description) < (800 if tool.name == "run_plan" else 160)
         schema = tool.tool_call_schema.model_json_schema()
         assert all(p.get("description") for p in schema["properties"].values()), tool.name
 
 
 def test_subset_and_unknown_task() -> None:
     tools = HuggingFaceToolkit(tasks=["text-to-image", "object_detection"], settings=HFSettings()).get_tools()
-    assert [t.name for t in tools] == ["text_to_image", "object_detection", "find_models"]
+    assert [t.name for t in tools] == ["text_to_image", "object_detection", "find_models", "run_plan"]
     with pytest.raises(KeyError, match="unknown task 'draw'"):
         HuggingFaceToolkit(tasks=["draw"])
 
@@ -120,7 +120,7 @@ def test_video_tasks_use_a_third_party_provider(hf_stand_in: HFStandIn, workdir:
 
 def test_tabular_regression_says_it_is_not_served(hf_stand_in: HFStandIn, workdir: Path) -> None:
     settings = HFSettings.from_env(env_file=None, timeout=5.0)
-    (tool, _) = HuggingFaceToolkit(
+    (tool, *_) = HuggingFaceToolkit(
         tasks=["tabular_regression"], settings=settings
     ).get_tools()  # by name only
     with pytest.raises(ToolException, match="not served by any inference provider today"):

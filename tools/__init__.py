@@ -10,13 +10,15 @@ from pydantic import ConfigDict, Field, PrivateAttr
 from tools.backend import Backend
 from tools.find_models import FindModelsTool
 from tools.models import providers_serving
+from tools.plan import PLAN_TOOL, RunPlanTool, plan_tool
 from tools.settings import HFSettings
 from tools.tasks import TASKS, TaskSpec, get_spec
 from tools.tool import HFTaskTool, TaskResult
 
 
 class HuggingFaceToolkit(BaseToolkit):
-    """One tool per HF inference task (every served one, or the `tasks` asked for), plus `find_models`.
+    """One tool per HF inference task (every served one, or the `tasks` asked for), plus `find_models` and
+    `run_plan`.
 
     A task no provider serves (tabular-regression today) is left out unless asked for by name; then its
     tool says so in one sentence, or runs on an Inference Endpoint URL passed as `model`.
@@ -29,6 +31,7 @@ class HuggingFaceToolkit(BaseToolkit):
     )
     settings: HFSettings | None = Field(default=None, description="Defaults to HFSettings.from_env().")
     include_find_models: bool = True
+    include_run_plan: bool = True
     _backend: Backend | None = PrivateAttr(default=None)
 
     def model_post_init(self, context: Any, /) -> None:
@@ -49,18 +52,24 @@ class HuggingFaceToolkit(BaseToolkit):
         return [spec for spec in TASKS if providers_serving(spec.task)]
 
     def get_tools(self) -> list[BaseTool]:
-        tools: list[BaseTool] = [HFTaskTool(spec, self.backend) for spec in self.specs()]
+        """The task tools, then `find_models` and `run_plan` (a task graph of those task tools in one call)."""
+        tasks: list[BaseTool] = [HFTaskTool(spec, self.backend) for spec in self.specs()]
+        tools = list(tasks)
         if self.include_find_models:
             tools.append(FindModelsTool(backend=self.backend))
+        if self.include_run_plan:
+            tools.append(plan_tool(tasks, self.backend.settings))
         return tools
 
 
 __all__ = [
+    "PLAN_TOOL",
     "TASKS",
     "FindModelsTool",
     "HFSettings",
     "HFTaskTool",
     "HuggingFaceToolkit",
+    "RunPlanTool",
     "TaskResult",
     "TaskSpec",
 ]

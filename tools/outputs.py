@@ -15,6 +15,7 @@ from tools.tasks import TaskSpec
 from tools.text import shorten, with_article
 
 SHOW = 5  # list items spelled out for the LLM
+FILE_OUTPUTS = frozenset({"image", "audio", "video", "audios"})  # output kinds whose result is the file
 TEXT_SHOW = 1500  # characters of generated text shown
 
 

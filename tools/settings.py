@@ -104,8 +104,9 @@ class HFSettings(EnvSettings):
     max_input_mb: float = setting(
         25.0, "HUGGINGGPT_MAX_INPUT_MB", gt=0, description="Largest media input accepted, in MB."
     )
-    # The retry budget of one tool call (README, "Retries"): attempts x (1 + rate-limit retries), all of
-    # it once more when every failure was passing and the agent's tool retry is on.
+    # The retry budget of one tool call (README, "Retries"): attempts x (1 + rate-limit retries), all of it
+    # again `tool_retries` times when every failure was passing (by the agent's ToolRetryMiddleware, or by
+    # run_plan for its steps).
     max_attempts: int = setting(
         3, "HUGGINGGPT_MAX_ATTEMPTS", ge=1, le=10, description="Models/providers tried per call."
     )
@@ -114,6 +115,23 @@ class HFSettings(EnvSettings):
     )
     max_retry_wait: float = setting(
         30.0, "HUGGINGGPT_MAX_RETRY_WAIT", ge=0, description="Longest wait before a rate-limit retry, in s."
+    )
+    tool_retries: int = setting(
+        1,
+        "HUGGINGGPT_TOOL_RETRIES",
+        ge=0,
+        le=5,
+        description="Retries of a tool call whose failures all pass.",
+    )
+    retry_delay: float = setting(
+        1.0,
+        "HUGGINGGPT_RETRY_DELAY",
+        ge=0,
+        le=60,
+        description="Seconds before retrying a failed LLM or tool call (doubling).",
+    )
+    max_plan_steps: int = setting(
+        12, "HUGGINGGPT_MAX_PLAN_STEPS", ge=1, le=100, description="Most steps one run_plan call may have."
     )
     model_cache_seconds: float = setting(
         600.0, "HUGGINGGPT_MODEL_CACHE_SECONDS", ge=0, description="How long Hub model lists are kept."
@@ -145,6 +163,11 @@ class HFSettings(EnvSettings):
     def hf_requests_per_attempt(self) -> int:
         """The most HF requests one model attempt makes (the first try and its rate-limit retries)."""
         return 1 + self.rate_limit_retries
+
+    @property
+    def hf_requests_per_tool_call(self) -> int:
+        """The most HF inference requests one tool call can make, its retries included."""
+        return self.max_attempts * self.hf_requests_per_attempt * (1 + self.tool_retries)
 
     def token(self) -> str | None:
         """The HF token as plain text, for the client only."""

@@ -20,6 +20,12 @@ Output = Literal[
     "answer", "vector", "scores", "entities", "fills", "values",
 ]  # fmt: skip
 
+# A task's main text, by output kind (a plan's `$id` hands it on): a path into the result's data. Kinds not
+# listed hand on their files, or the first line of their facts (counts, entities, similarities).
+MAIN_TEXT: dict[str, str] = {
+    "text": "text", "answer": "answers.0.answer", "labels": "labels.0.label", "fills": "fills.0.sequence",
+}  # fmt: skip
+
 # Text is stripped before its length is checked, so blank text is refused.
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -72,6 +78,12 @@ class TaskSpec:
     text_field: str | None = None  # for text outputs: the attribute holding the text
     fixed: dict[str, Any] = field(default_factory=dict)  # arguments always passed to the client
     offload: bool = False  # provider helpers poll with blocking I/O: run the sync client in a thread
+    main_text: str | None = None  # where a plan's `$id` finds this task's text in the result data
+
+    @property
+    def main(self) -> str | None:
+        """The path (`answers.0.answer`) of this task's main text in its result data, if it has one."""
+        return self.main_text or MAIN_TEXT.get(self.output)
 
     @property
     def name(self) -> str:
