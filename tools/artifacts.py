@@ -10,12 +10,12 @@ import stat
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypedDict
 from urllib.parse import urljoin, urlsplit
 
 import httpx2
 from huggingface_hub.inference._common import MimeBytes
 from huggingface_hub.utils import get_session
+from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (MCP output schema)
 
 from tools.errors import InputRefused
 from tools.media import ACCEPTS, MediaKind, looks_complete, sniff
@@ -23,6 +23,7 @@ from tools.settings import HFSettings
 from tools.text import quoted, with_article
 
 FOLDERS: dict[str, str] = {"image": "images", "audio": "audios", "video": "videos", "document": "documents"}
+UPLOADS = "uploads"  # media handed over inline (the MCP server's data: URIs)
 MAX_REDIRECTS = 5
 MAX_REFERENCE = 4096  # characters in a path or URL (PATH_MAX); longer is not a file reference
 # IPv6 prefixes whose last 32 bits are an IPv4 address: NAT64's well-known prefix, SIIT's translated form
@@ -60,6 +61,12 @@ def _is_public(address: str) -> bool:
         elif any(ip in net for net in EMBEDS_IPV4) or (packed >> 32 == 0 and packed > 1):
             ip = ipaddress.IPv4Address(packed & 0xFFFFFFFF)
     return ip.is_global and not ip.is_multicast
+
+
+def _major(mime: str) -> str:
+    """The top-level media type; audio and video share containers (an .mp4 may be either)."""
+    major = mime.split("/")[0].lower()
+    return "audio/video" if major in ("audio", "video") else major
 
 
 class ArtifactStore:
@@ -207,7 +214,26 @@ class ArtifactStore:
             raise ValueError(f"expected {kind} but the server returned {mime}")
         if not looks_complete(data, mime):
             raise ValueError(f"the server returned a truncated {mime} file")
-        folder = self.output_dir / FOLDERS[kind or sniffed_kind]
+        path = self._write(self.output_dir / FOLDERS[kind or sniffed_kind], data, ext)
+        return FileArtifact(path=self.display_path(path), mime_type=mime, kind=kind or sniffed_kind)
+
+    def save_upload(
+        self, data: bytes, kind: MediaKind, source: str, declared: str | None = None
+    ) -> MediaInput:
+        """Keep media handed over in a message (not by path or URL) under `<output_dir>/uploads/`, where
+        the tools may read it. Checked like any input first (size, sniffed type of `kind`, and the same
+        type as `declared`, the type the sender named), so nothing refused is written."""
+        if len(data) > self.settings.max_input_bytes:
+            raise InputRefused(self._too_big(source, len(data)))
+        checked = self._check_media(data, kind, source)  # refuses what sniff() does not know
+        mime, ext, _ = sniff(data) or ("", "", kind)
+        if declared and _major(declared) != _major(mime):
+            raise InputRefused(f"{quoted(source)} says it is {quoted(declared, 40)} but holds {mime}")
+        path = self._write(self.output_dir / UPLOADS, data, ext)
+        return MediaInput(checked, self.display_path(path), kind)
+
+    def _write(self, folder: Path, data: bytes, ext: str) -> Path:
+        """Write `data` once under `folder`, named by its content."""
         path = folder / f"{hashlib.sha256(data).hexdigest()[:12]}{ext}"
         with self._lock:
             folder.mkdir(parents=True, exist_ok=True)
@@ -215,7 +241,7 @@ class ArtifactStore:
                 tmp = path.with_suffix(path.suffix + ".part")
                 tmp.write_bytes(data)
                 tmp.replace(path)
-        return FileArtifact(path=self.display_path(path), mime_type=mime, kind=kind or sniffed_kind)
+        return path
 
     def display_path(self, path: Path) -> str:
         """Path relative to the current folder when inside it, else absolute."""

@@ -13,9 +13,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypedDict, TypeVar
+from typing import TypeVar
 
 from langchain_core.tools import ToolException
+from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (MCP output schema)
 
 from tools.errors import TRANSIENT_CAUSES, Cause, Failure, TaskError, classify, tool_error
 from tools.models import Attempt

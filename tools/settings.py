@@ -137,6 +137,42 @@ class HFSettings(EnvSettings):
         600.0, "HUGGINGGPT_MODEL_CACHE_SECONDS", ge=0, description="How long Hub model lists are kept."
     )
 
+    # The MCP server (tools/mcp): `python -m tools.mcp` / `hugginggpt-mcp`
+    mcp_host: str = setting(
+        "127.0.0.1", "HUGGINGGPT_MCP_HOST", description="Address the MCP HTTP server binds."
+    )
+    mcp_port: int = setting(
+        8765, "HUGGINGGPT_MCP_PORT", ge=1, le=65535, description="Port of the MCP HTTP server."
+    )
+    mcp_token: SecretStr | None = setting(
+        None, "HUGGINGGPT_MCP_TOKEN", description="Bearer token every MCP HTTP request must carry."
+    )
+    mcp_allowed_origins: tuple[str, ...] = setting(
+        (), "HUGGINGGPT_MCP_ALLOWED_ORIGINS", description="Browser origins the MCP HTTP server accepts."
+    )
+    mcp_allowed_hosts: tuple[str, ...] = setting(
+        (), "HUGGINGGPT_MCP_ALLOWED_HOSTS", description="Host names the MCP HTTP server answers to."
+    )
+    mcp_inline_mb: float = setting(
+        2.0,
+        "HUGGINGGPT_MCP_INLINE_MB",
+        ge=0,
+        description="Largest made file put inline in an MCP result, in MB.",
+    )
+    mcp_progress_seconds: float = setting(
+        5.0,
+        "HUGGINGGPT_MCP_PROGRESS_SECONDS",
+        gt=0,
+        description="Seconds between MCP progress notifications.",
+    )
+
+    @field_validator("mcp_allowed_origins", "mcp_allowed_hosts", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
     @field_validator("allowed_dirs", mode="before")
     @classmethod
     def _split_dirs(cls, value: Any) -> Any:
@@ -158,6 +194,14 @@ class HFSettings(EnvSettings):
     @property
     def max_input_bytes(self) -> int:
         return int(self.max_input_mb * 1024 * 1024)
+
+    @property
+    def mcp_inline_bytes(self) -> int:
+        return int(self.mcp_inline_mb * 1024 * 1024)
+
+    def mcp_bearer(self) -> str | None:
+        """The MCP server's bearer token as plain text, for the HTTP check only."""
+        return self.mcp_token.get_secret_value() if self.mcp_token else None
 
     @property
     def hf_requests_per_attempt(self) -> int:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import ConfigDict
+from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (MCP output schema)
 
 from tools.artifacts import FileArtifact, MediaInput
 from tools.attempts import AttemptPlan, FailedAttempt, run_async, run_sync

@@ -1,0 +1,72 @@
+"""The `hugginggpt-mcp` command: serve the toolkit over MCP (stdio by default, or streamable HTTP)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from pydantic import ValidationError
+
+from tools.settings import HFSettings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+PROG = "hugginggpt-mcp"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Serve every Hugging Face task tool (and find_models) over the Model Context Protocol.",
+        epilog="Configuration comes from the environment and .env (see .env.example).",
+    )
+    parser.add_argument("--transport", choices=("stdio", "http"), default="stdio",
+                        help="stdio (default: the client starts this command) or streamable HTTP at /mcp")  # fmt: skip
+    parser.add_argument("--host", help="HTTP address (default: HUGGINGGPT_MCP_HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="HTTP port (default: HUGGINGGPT_MCP_PORT or 8765)")
+    parser.add_argument("--tasks", help="only these tasks, comma-separated (default: all)")
+    return parser.parse_args(argv)
+
+
+def invalid_setting(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    names = HFSettings.env_names().get(field, (field or "a setting",))
+    return f"{names[0]} is invalid: {first['msg']}."
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    given = {"mcp_host": args.host, "mcp_port": args.port}
+    try:
+        settings = HFSettings.from_env(**{k: v for k, v in given.items() if v is not None})
+    except ValidationError as error:
+        print(f"{PROG}: {invalid_setting(error)}", file=sys.stderr)
+        return EXIT_USAGE
+    from tools import HuggingFaceToolkit
+    from tools.mcp import build_server
+    from tools.mcp.transports import BindRefused, check_bind, serve_http, serve_stdio
+
+    try:
+        tasks = [t for t in (args.tasks or "").split(",") if t.strip()] or None
+        toolkit = HuggingFaceToolkit(settings=settings, tasks=tasks)
+    except (KeyError, ValidationError) as error:
+        print(f"{PROG}: {str(error).strip(chr(39) + chr(34))}.", file=sys.stderr)
+        return EXIT_USAGE
+    if settings.token() is None:
+        print(f"{PROG}: HF_TOKEN is not set, so Hugging Face will refuse the calls; set it in the"
+              " environment or .env.", file=sys.stderr)  # fmt: skip
+    server = build_server(toolkit)
+    try:
+        if args.transport == "http":
+            check_bind(settings.mcp_host, settings)
+            print(f"{PROG}: serving http://{settings.mcp_host}:{settings.mcp_port}/mcp", file=sys.stderr)
+            asyncio.run(serve_http(server, settings, settings.mcp_host, settings.mcp_port))
+        else:
+            asyncio.run(serve_stdio(server))
+    except BindRefused as error:
+        print(f"{PROG}: {error}.", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK

@@ -1,0 +1,87 @@
+"""A tool's outcome as an MCP tool result: the tool's text, each made image or audio inline (up to a
+size cap), a `resource_link` to every made file, and the typed artifact as `structuredContent`."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import mcp_types as types
+from langchain_core.messages import ToolMessage
+
+from tools.artifacts import FileArtifact
+
+REDACTED = "[redacted]"
+
+
+class Redactor:
+    """Replaces known secret values (the HF token, the MCP token) wherever they would be sent."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, str):
+            for secret in self.secrets:
+                value = value.replace(secret, REDACTED)
+            return value
+        if isinstance(value, Mapping):
+            return {str(k): self(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self(v) for v in value]
+        return value
+
+
+def message_text(content: Any) -> str:
+    """A ToolMessage's content as plain text (tools return a string; content blocks are joined)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(
+            message_text(part.get("text", "") if isinstance(part, dict) else part) for part in content
+        )
+    return json.dumps(content, default=str)
+
+
+def file_blocks(file: FileArtifact, inline_limit: int) -> list[types.ContentBlock]:
+    """An image/audio block for a file small enough to inline, and always a link to it."""
+    path = Path(file["path"]).resolve()  # tools show paths relative to the current folder
+    mime = file["mime_type"]
+    size = path.stat().st_size
+    link = types.ResourceLink(uri=path.as_uri(), name=path.name, mime_type=mime, size=size)
+    major = mime.split("/")[0]
+    if major not in ("image", "audio") or size > inline_limit:
+        return [link]  # MCP has no video block; big files only linked
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    inline: types.ContentBlock = (
+        types.ImageContent(data=data, mime_type=mime)
+        if major == "image"
+        else types.AudioContent(data=data, mime_type=mime)
+    )
+    return [inline, link]
+
+
+def made_files(artifact: Any) -> list[FileArtifact]:
+    """The files an artifact names (a TaskResult's `files`)."""
+    files = artifact.get("files") if isinstance(artifact, Mapping) else None
+    return [f for f in files or [] if isinstance(f, Mapping) and {"path", "mime_type"} <= f.keys()]  # type: ignore[misc]
+
+
+def success(message: ToolMessage, inline_limit: int, redact: Redactor) -> types.CallToolResult:
+    """A finished tool call: text, media blocks and links, the artifact."""
+    blocks: list[types.ContentBlock] = [types.TextContent(text=redact(message_text(message.content)))]
+    for file in made_files(message.artifact):
+        blocks.extend(file_blocks(file, inline_limit))
+    structured = redact(message.artifact) if isinstance(message.artifact, Mapping) else None
+    return types.CallToolResult(content=blocks, structured_content=structured)
+
+
+def failure(error: str, redact: Redactor, artifact: Any = None) -> types.CallToolResult:
+    """A failed call: `isError` with the one-sentence error (and what the tool knew, e.g. attempts)."""
+    structured = redact(artifact) if isinstance(artifact, Mapping) else None
+    return types.CallToolResult(
+        content=[types.TextContent(text=redact(error))], structured_content=structured, is_error=True
+    )
