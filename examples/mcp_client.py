@@ -41,7 +41,9 @@ def as_langchain_tool(client: Client, tool: types.Tool) -> BaseTool:
 
 
 @asynccontextmanager
-async def mcp_tools(server: StdioServerParameters | Transport | str = SERVER) -> AsyncIterator[list[BaseTool]]:
+async def mcp_tools(
+    server: StdioServerParameters | Transport | str = SERVER,
+) -> AsyncIterator[list[BaseTool]]:
     """The server's tools as LangChain tools, usable while the block runs (a URL means streamable HTTP)."""
     async with Client(server) as client:
         listed = await client.list_tools()

@@ -4,14 +4,17 @@ loopback), plus the round trip: the server's tools back as LangChain tools in `c
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
+import socket
+import subprocess
 import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -293,7 +296,11 @@ async def test_round_trip_the_sheep_conversation_through_mcp(
         second = await agent.ainvoke({"messages": [("user", scenarios.SHEEP_FOLLOW_UP)]}, config)
     (made,) = [m for m in first["messages"] if isinstance(m, ToolMessage)]
     image = made.artifact["files"][0]["path"]
-    assert made.name == "text_to_image" and (workdir / image).is_file() and image in first["messages"][-1].content
+    assert (
+        made.name == "text_to_image"
+        and (workdir / image).is_file()
+        and image in first["messages"][-1].content
+    )
     assert "There are 3 sheep in the image" in second["messages"][-1].content
     asked = [m for m in second["messages"][len(first["messages"]) :] if isinstance(m, ToolMessage)]
     assert {m.name for m in asked} == {"image_to_text", "object_detection", "visual_question_answering"}
@@ -302,3 +309,64 @@ async def test_round_trip_the_sheep_conversation_through_mcp(
     sent = openai_stand_in.chat_requests[0]["tools"]
     direct = [convert_to_openai_tool(tool) for tool in HuggingFaceToolkit().get_tools()]
     assert json.loads(json.dumps(sent)) == json.loads(json.dumps(direct))
+
+
+async def test_calls_run_concurrently(http_url: str, hf_stand_in: HFStandIn) -> None:
+    hf_stand_in.set_latency(1.0, task="text-to-image")
+    async with Client(http_url) as client:
+        started = time.monotonic()
+        results = await asyncio.gather(
+            *(client.call_tool("text_to_image", {"prompt": f"{n} sheep"}) for n in range(5))
+        )
+        seconds = time.monotonic() - started
+    assert not any(r.is_error for r in results) and seconds < 3.5  # one after another would take 5 s
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_the_command_serves_http(hf_subprocess_env: dict[str, str], workdir: Path) -> None:
+    port = free_port()
+    env = stdio_server(hf_subprocess_env, workdir).env
+    command = [sys.executable, "-m", "tools.mcp", "--transport", "http", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, cwd=workdir, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stderr is not None
+        assert f"serving http://127.0.0.1:{port}/mcp" in server.stderr.readline()
+        for _ in range(200):  # the line is printed just before uvicorn listens
+            with suppress(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            await asyncio.sleep(0.05)
+        async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+            made = await client.call_tool("text_to_image", {"prompt": "three sheep"})
+        check_media_result(made, "image")
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "said"),
+    [
+        (["--tasks", "knitting"], {}, "unknown task 'knitting'; known: "),
+        (["--transport", "http"], {"HUGGINGGPT_MCP_PORT": "99999"}, "HUGGINGGPT_MCP_PORT is invalid: "),
+        (
+            ["--transport", "http"],
+            {"HUGGINGGPT_MCP_INLINE_MB": "lots"},
+            "HUGGINGGPT_MCP_INLINE_MB is invalid: ",
+        ),
+    ],
+)
+def test_command_errors_are_one_sentence(
+    argv: list[str], env: dict[str, str], said: str, workdir: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert mcp_command(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"hugginggpt-mcp: {said}") and err.count("\n") == 1
