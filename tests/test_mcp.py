@@ -141,7 +141,9 @@ async def test_stdio_lists_every_tool_makes_an_image_and_finds_the_sheep(
     async with Client(stdio_server(hf_subprocess_env, workdir)) as client:
         listed = (await client.list_tools()).tools
         assert [(t.name, t.description, t.input_schema) for t in listed] == expected_listing()
-        assert len(listed) == 29 and listed[-1].name == "find_models"
+        assert {"text_to_image", "object_detection"} <= {t.name for t in listed} and listed[
+            -1
+        ].name == "find_models"
 
         made = await client.call_tool("text_to_image", {"prompt": "three sheep grazing in a field"})
         image, artifact = check_media_result(made, "image")
@@ -181,7 +183,7 @@ async def test_http_takes_a_data_uri_image_and_reports_progress(
         progress.append((value, total, message))
 
     async with Client(http_url) as client:
-        assert len((await client.list_tools()).tools) == 29
+        assert len((await client.list_tools()).tools) == len(expected_listing())
         found = await client.call_tool("object_detection", {"image": uri}, progress_callback=on_progress)
     _, detection = check_media_result(found, "image")
     assert detection["data"]["counts"] == {"sheep": 3}
@@ -268,7 +270,7 @@ async def test_beyond_loopback_every_request_needs_the_bearer_token(
             async with Client(url) as client:
                 await client.list_tools()
         async with authorized(url, MCP_TOKEN) as client:
-            assert len((await client.list_tools()).tools) == 29
+            assert len((await client.list_tools()).tools) == len(expected_listing())
 
 
 async def test_origin_and_host_are_checked(hf_stand_in: HFStandIn, workdir: Path) -> None:
