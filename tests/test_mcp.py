@@ -372,3 +372,18 @@ def test_command_errors_are_one_sentence(
     assert mcp_command(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"hugginggpt-mcp: {said}") and err.count("\n") == 1
+
+
+async def test_audio_is_inline_and_files_over_the_cap_only_linked(
+    hf_stand_in: HFStandIn, workdir: Path
+) -> None:
+    async with Client(build_server(HuggingFaceToolkit(settings=make_settings()))) as client:
+        spoken = await client.call_tool("text_to_speech", {"text": "Baa, said the sheep."})
+    check_media_result(spoken, "audio")
+    capped = make_settings(mcp_inline_mb=0.001)  # about 1 kB: the image made is larger
+    async with Client(build_server(HuggingFaceToolkit(settings=capped))) as client:
+        made = await client.call_tool("text_to_image", {"prompt": "three sheep"})
+    assert not made.is_error and [block.type for block in made.content] == ["text", "resource_link"]
+    (link,) = made.content[1:]
+    assert isinstance(link, types.ResourceLink) and link.size and link.size > 1024
+    assert file_path(link.uri).is_file()

@@ -7,7 +7,7 @@ import base64
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import mcp_types as types
 from langchain_core.messages import ToolMessage
@@ -50,11 +50,11 @@ def file_blocks(file: FileArtifact, inline_limit: int) -> list[types.ContentBloc
     """An image/audio block for a file small enough to inline, and always a link to it."""
     path = Path(file["path"]).resolve()  # tools show paths relative to the current folder
     mime = file["mime_type"]
-    size = path.stat().st_size
+    size = path.stat().st_size if path.is_file() else None
     link = types.ResourceLink(uri=path.as_uri(), name=path.name, mime_type=mime, size=size)
     major = mime.split("/")[0]
-    if major not in ("image", "audio") or size > inline_limit:
-        return [link]  # MCP has no video block; big files only linked
+    if major not in ("image", "audio") or size is None or size > inline_limit:
+        return [link]  # MCP has no video block; big (or since removed) files only linked
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     inline: types.ContentBlock = (
         types.ImageContent(data=data, mime_type=mime)
@@ -67,7 +67,8 @@ def file_blocks(file: FileArtifact, inline_limit: int) -> list[types.ContentBloc
 def made_files(artifact: Any) -> list[FileArtifact]:
     """The files an artifact names (a TaskResult's `files`)."""
     files = artifact.get("files") if isinstance(artifact, Mapping) else None
-    return [f for f in files or [] if isinstance(f, Mapping) and {"path", "mime_type"} <= f.keys()]  # type: ignore[misc]
+    named = [f for f in files or [] if isinstance(f, Mapping) and {"path", "mime_type"} <= f.keys()]
+    return cast(list[FileArtifact], named)  # checked above: each has what a FileArtifact needs here
 
 
 def success(message: ToolMessage, inline_limit: int, redact: Redactor) -> types.CallToolResult:
