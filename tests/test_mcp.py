@@ -191,7 +191,7 @@ async def test_http_takes_a_data_uri_image_and_reports_progress(
     assert upload.read_bytes() == picture and upload.suffix == ".png"
     (sent,) = hf_stand_in.inference_requests(task="object-detection")
     assert sent.body == picture  # the decoded bytes went to HF, not the URI
-    assert len(progress) >= 3, progress
+    assert len(progress) >= 2, progress  # every 0.2 s during a 1 s call
     values = [value for value, _, _ in progress]
     assert values == sorted(set(values)) and all("object_detection: running" in m for _, _, m in progress)
 
@@ -266,16 +266,19 @@ async def test_beyond_loopback_every_request_needs_the_bearer_token(
             wrong = await http.post(url, json=hello, headers={**headers, "Authorization": "Bearer nope"})
         assert bare.status_code == wrong.status_code == 401
         assert bare.headers["www-authenticate"].startswith("Bearer")
-        with pytest.raises(Exception):  # noqa: B017 - the SDK raises its own transport error for a 401
+        with pytest.raises(ExceptionGroup) as refused:  # the SDK's client, turned away with 401
             async with Client(url) as client:
                 await client.list_tools()
+        assert refused.group_contains(MCPError, match="Server returned an error response", depth=2)
         async with authorized(url, MCP_TOKEN) as client:
             assert len((await client.list_tools()).tools) == len(expected_listing())
 
 
 async def test_origin_and_host_are_checked(hf_stand_in: HFStandIn, workdir: Path) -> None:
     settings = make_settings(mcp_allowed_origins=("https://app.example",))
-    hello = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    client_info = {"name": "browser", "version": "1"}
+    params = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": client_info}
+    hello = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params}
     accept = {"Accept": "application/json, text/event-stream"}
     with http_server(settings) as url:
         async with httpx2.AsyncClient() as http:
@@ -284,7 +287,7 @@ async def test_origin_and_host_are_checked(hf_stand_in: HFStandIn, workdir: Path
             allowed = await http.post(url, json=hello, headers={**accept, "Origin": "https://app.example"})
             local = await http.post(url, json=hello, headers={**accept, "Origin": "http://localhost:3000"})
     assert evil.status_code == 403 and rebound.status_code == 421
-    assert allowed.status_code not in (403, 421) and local.status_code not in (403, 421)
+    assert allowed.status_code == local.status_code == 200 and "hugginggpt" in allowed.text
 
 
 async def test_round_trip_the_sheep_conversation_through_mcp(
