@@ -102,3 +102,18 @@ def test_installed_command_help_tools_and_a_turn(
         [installed / "bin" / "hugginggpt-web", "--help"], env=elsewhere, capture_output=True, text=True
     )
     assert web.returncode == 0 and web.stdout.startswith("usage: hugginggpt-web")
+
+
+async def test_installed_mcp_command_serves_the_tools(
+    installed: Path, elsewhere: dict[str, str], tmp_path: Path
+) -> None:
+    from mcp import Client, StdioServerParameters
+
+    server = StdioServerParameters(
+        command=str(installed / "bin" / "hugginggpt-mcp"), env=elsewhere, cwd=tmp_path
+    )
+    async with Client(server) as client:
+        listed = [tool.name for tool in (await client.list_tools()).tools]
+        made = await client.call_tool("text_to_image", {"prompt": "three sheep"})
+    assert "text_to_image" in listed and listed[-1] == "find_models"
+    assert not made.is_error and (tmp_path / made.structured_content["files"][0]["path"]).is_file()
