@@ -141,9 +141,8 @@ async def test_stdio_lists_every_tool_makes_an_image_and_finds_the_sheep(
     async with Client(stdio_server(hf_subprocess_env, workdir)) as client:
         listed = (await client.list_tools()).tools
         assert [(t.name, t.description, t.input_schema) for t in listed] == expected_listing()
-        assert {"text_to_image", "object_detection"} <= {t.name for t in listed} and listed[
-            -1
-        ].name == "find_models"
+        assert {"text_to_image", "object_detection", "find_models"} <= {t.name for t in listed}
+        assert listed[-1].name == "run_plan"  # every tool the toolkit offers, the plan tool too
 
         made = await client.call_tool("text_to_image", {"prompt": "three sheep grazing in a field"})
         image, artifact = check_media_result(made, "image")
@@ -216,7 +215,7 @@ async def test_http_refuses_bad_data_uris_before_anything_is_sent(
             assert image not in text_of(refused) and audio not in text_of(refused)
     assert hf_stand_in.requests == [] and not (workdir / "outputs" / "uploads").exists()
     # the tools themselves still refuse data: (only the MCP server turns it into an upload)
-    caption, _ = HuggingFaceToolkit(settings=make_settings(), tasks=["image_to_text"]).get_tools()
+    caption, *_ = HuggingFaceToolkit(settings=make_settings(), tasks=["image_to_text"]).get_tools()
     with pytest.raises(Exception, match=r"'data:' URLs are not accepted"):
         await caption.ainvoke({"image": f"data:image/png;base64,{image}"})
 

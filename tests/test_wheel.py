@@ -115,5 +115,5 @@ async def test_installed_mcp_command_serves_the_tools(
     async with Client(server) as client:
         listed = [tool.name for tool in (await client.list_tools()).tools]
         made = await client.call_tool("text_to_image", {"prompt": "three sheep"})
-    assert "text_to_image" in listed and listed[-1] == "find_models"
+    assert "text_to_image" in listed and listed[-2:] == ["find_models", "run_plan"]
     assert not made.is_error and (tmp_path / made.structured_content["files"][0]["path"]).is_file()
