@@ -26,6 +26,11 @@ def _args_preview(args: dict[str, Any]) -> str:
     return text if len(text) <= 90 else text[:87] + "..."
 
 
+def _step(step: str | None) -> str:
+    """` [s1]` for a plan step, nothing for a direct call."""
+    return f" [dim]\\[{escape(step)}][/]" if step else ""
+
+
 class Renderer:
     """Prints progress to the terminal, or one JSON object per turn with `json_mode`."""
 
@@ -38,14 +43,18 @@ class Renderer:
 
     def show(self, event: Any, streamed: list[str]) -> None:
         if isinstance(event, ToolStarted):
-            self.progress.print(f"[cyan]▶ {event.name}[/] {escape(_args_preview(event.args))}")
+            self.progress.print(
+                f"[cyan]▶ {event.name}[/]{_step(event.step)} {escape(_args_preview(event.args))}"
+            )
         elif isinstance(event, ToolFinished):
             if event.status == "ok":
                 self.progress.print(
-                    f"[green]✔ {event.name}[/] {escape(event.model or '')} · {event.seconds:.1f} s"
+                    f"[green]✔ {event.name}[/]{_step(event.step)} {escape(event.model or '')} · {event.seconds:.1f} s"
                 )
             else:
-                self.progress.print(f"[red]✖ {event.name}[/] {escape(event.error or 'failed')}")
+                self.progress.print(
+                    f"[red]✖ {event.name}[/]{_step(event.step)} {escape(event.error or 'failed')}"
+                )
         elif isinstance(event, AnswerDelta) and not self.json_mode:
             streamed.append(event.text)
             self.out.print(escape(event.text), end="")

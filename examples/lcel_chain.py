@@ -1,4 +1,5 @@
-"""The tools as steps of LCEL chains: prompt | llm | parser | tool, and two tools at once in parallel.
+"""The tools as steps of LCEL chains: prompt | llm | parser | tool, two tools at once in parallel, and a
+whole task graph as one `run_plan` step.
 
 python examples/lcel_chain.py "a quiet harbour"          # needs HF_TOKEN and OPENAI_API_KEY
 """
@@ -12,7 +13,7 @@ from dotenv import load_dotenv
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import Runnable, RunnableParallel
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableParallel
 from langchain_openai import ChatOpenAI
 
 from tools import HuggingFaceToolkit
@@ -45,6 +46,21 @@ def look_chain(toolkit: HuggingFaceToolkit | None = None) -> Runnable:
     return RunnableParallel(caption=tools["image_to_text"], objects=tools["object_detection"])
 
 
+def draw_and_caption_chain(toolkit: HuggingFaceToolkit | None = None) -> Runnable:
+    """{"idea": ...} -> one run_plan: draw it, then caption and detect on the drawing at the same time."""
+
+    def plan(inputs: dict) -> dict:
+        return {
+            "steps": [
+                {"id": "draw", "tool": "text_to_image", "args": {"prompt": inputs["idea"]}},
+                {"id": "caption", "tool": "image_to_text", "args": {"image": "$draw"}},
+                {"id": "objects", "tool": "object_detection", "args": {"image": "$draw"}},
+            ]
+        }
+
+    return RunnableLambda(plan) | _tools(toolkit)["run_plan"]
+
+
 def main() -> None:
     load_dotenv()  # OPENAI_API_KEY, OPENAI_BASE_URL (any OpenAI-compatible server), OPENAI_MODEL
     llm = ChatOpenAI(model=os.environ.get("OPENAI_MODEL", "gpt-4.1-mini"))
@@ -52,6 +68,7 @@ def main() -> None:
     print(drawn)
     path = next(word for word in drawn.split() if word.endswith((".png", ".jpg", ".jpeg", ".webp")))
     print(look_chain().invoke({"image": path}))
+    print(draw_and_caption_chain().invoke({"idea": "a red barn in the snow"}))
 
 
 if __name__ == "__main__":

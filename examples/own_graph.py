@@ -2,6 +2,8 @@
 with `ToolNode` (parallel tool calls run concurrently there too).
 
     python examples/own_graph.py "Draw a red fox, then caption it"   # needs HF_TOKEN and OPENAI_API_KEY
+
+The toolkit's `run_plan` comes along: a model that plans can run "draw, then caption" in one call.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from langgraph.prebuilt import ToolNode, tools_condition
 
 from tools import HuggingFaceToolkit
 
-PROMPT = "You are an illustrator. Use the tools to make and check images; answer with the file paths."
+PROMPT = (
+    "You are an illustrator. Use the tools to make and check images; for tasks that feed each other use one"
+    " run_plan call. Answer with the file paths."
+)
 
 
 def my_agent(llm: BaseChatModel, tools: list[BaseTool]):

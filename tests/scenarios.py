@@ -1,7 +1,9 @@
 """Conversations the planner stand-in plays like a good planner: HuggingGPT's README examples and TaskBench
 graphs. Shared by the agent, CLI, web UI and benchmark tests (register with `register_all(openai_stand_in)`).
 
-Each plan calls independent tasks in one turn and hands files on by the paths the tools returned.
+Each plan calls independent tasks in one turn and hands files on by the paths the tools returned. Where
+tasks feed each other and the request offers `run_plan`, the whole graph is one `run_plan` call (`$id`
+references), then the answer: two model turns however deep the graph (`PlanOnce`).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import re
 from typing import Any
 
 from tests.stand_ins.openai_api import OpenAIStandIn
-from tests.stand_ins.scripts import content_text, find_paths, last_user_message
+from tests.stand_ins.scripts import PlanOnce, content_text, find_paths, last_user_message, plan_call
 
 POEM = "Soft clouds of wool on hills of green, the calmest flock you've ever seen."
 SHEEP_PROMPT = "Generate an image of a field with three sheep grazing peacefully"
@@ -95,53 +97,80 @@ def register_all(stand_in: OpenAIStandIn) -> None:
             f"{POEM}\nWhat I ran: text-to-speech with {{model}}; audio: {{audio}}.",
         ],
     )
+    transcribed = ("The recording says something {result}.\nWhat I ran: automatic-speech-recognition and "
+                   "sentence-similarity with {models}.")  # fmt: skip
     stand_in.on_user(
-        r"transcribe the audio file at (?P<path>\S+), then tell me how similar",
-        [
-            [{"name": "automatic_speech_recognition", "args": {"audio": "{path}"}}],
-            similarity_of_transcript,
-            "The recording says something {result}.\nWhat I ran: automatic-speech-recognition and "
-            "sentence-similarity with {models}.",
-        ],
-    )
+        r"transcribe the audio file at (?P<path>\S+), then tell me how similar it is to: (?P<target>.+)$",
+        PlanOnce(
+            [
+                plan_call(("s1", "automatic_speech_recognition", {"audio": "{path}"}),
+                          ("s2", "sentence_similarity", {"sentence": "$s1", "other_sentences": ["{target}"]})),
+                transcribed,
+            ],
+            [[{"name": "automatic_speech_recognition", "args": {"audio": "{path}"}}], similarity_of_transcript,
+             transcribed],
+        ),
+    )  # fmt: skip
+    described = ("French description: {result}\nWhat I ran: text-to-image, image-to-text and translation with "
+                 "{models}; image: {images[0]}.")  # fmt: skip
     stand_in.on_user(
         r"draw a lighthouse",
-        [
-            [{"name": "text_to_image", "args": {"prompt": "a lighthouse at dusk"}}],
-            [{"name": "image_to_text", "args": {"image": "{image}"}}],
-            describe_translation,
-            "French description: {result}\nWhat I ran: text-to-image, image-to-text and translation with "
-            "{models}; image: {images[0]}.",
-        ],
-    )
+        PlanOnce(
+            [
+                plan_call(("s1", "text_to_image", {"prompt": "a lighthouse at dusk"}),
+                          ("s2", "image_to_text", {"image": "$s1"}),
+                          ("s3", "translation", {"text": "$s2", "src_lang": "en_XX", "tgt_lang": "fr_XX"})),
+                described,
+            ],
+            [[{"name": "text_to_image", "args": {"prompt": "a lighthouse at dusk"}}],
+             [{"name": "image_to_text", "args": {"image": "{image}"}}], describe_translation, described],
+        ),
+    )  # fmt: skip
+    found = "I found {count} objects and read the caption aloud: {audio}.\nWhat I ran: {models}."
     stand_in.on_user(
         r"two cows on a hill",
-        [
-            [{"name": "text_to_image", "args": {"prompt": "two cows on a hill"}}],
+        PlanOnce(
             [
-                {"name": "object_detection", "args": {"image": "{image}"}},
-                {"name": "image_classification", "args": {"image": "{image}"}},
-                {"name": "image_to_text", "args": {"image": "{image}"}},
+                plan_call(("s1", "text_to_image", {"prompt": "two cows on a hill"}),
+                          ("s2", "object_detection", {"image": "$s1"}),
+                          ("s3", "image_classification", {"image": "$s1"}),
+                          ("s4", "image_to_text", {"image": "$s1"}),
+                          ("s5", "text_to_speech", {"text": "$s4"})),
+                found,
             ],
-            speak_caption,
-            "I found {count} objects and read the caption aloud: {audio}.\nWhat I ran: {models}.",
-        ],
-    )
+            [[{"name": "text_to_image", "args": {"prompt": "two cows on a hill"}}],
+             [{"name": "object_detection", "args": {"image": "{image}"}},
+              {"name": "image_classification", "args": {"image": "{image}"}},
+              {"name": "image_to_text", "args": {"image": "{image}"}}],
+             speak_caption, found],
+        ),
+    )  # fmt: skip
     stand_in.on_user(
         r"draw a barn with a cat",
-        [
-            [{"name": "text_to_image", "args": {"prompt": "a barn with a cat"}}],
+        PlanOnce(
             [
-                {"name": "object_detection", "args": {"image": "{image}"}},
-                {"name": "image_to_text", "args": {"image": "{image}"}},
+                plan_call(("s1", "text_to_image", {"prompt": "a barn with a cat"}),
+                          ("s2", "object_detection", {"image": "$s1"}),
+                          ("s3", "image_to_text", {"image": "$s1"})),
+                lambda request: _failure_answer(request),
             ],
-            lambda request: _failure_answer(request),
-        ],
-    )
+            [[{"name": "text_to_image", "args": {"prompt": "a barn with a cat"}}],
+             [{"name": "object_detection", "args": {"image": "{image}"}},
+              {"name": "image_to_text", "args": {"image": "{image}"}}],
+             lambda request: _failure_answer(request)],
+        ),
+    )  # fmt: skip
 
 
 def _failure_answer(request: dict[str, Any]) -> str:
     results = [content_text(m.get("content")) for m in request["messages"] if m.get("role") == "tool"]
-    failed = [r for r in results if r.startswith("Error:")]
-    worked = [r.splitlines()[0] for r in results if not r.startswith("Error:")]
+    if results and results[-1].startswith(
+        "run_plan:"
+    ):  # one line per step: "[s2] object_detection failed: ..."
+        results = [line.split("] ", 1)[-1] for line in results[-1].splitlines()[1:] if line.startswith("[")]
+        failed = ["Error: " + r.split(": ", 1)[1] for r in results if " failed: " in r or " skipped: " in r]
+        worked = [r.split(" ok: ", 1)[-1] for r in results if " ok: " in r]
+    else:
+        failed = [r for r in results if r.startswith("Error:")]
+        worked = [r.splitlines()[0] for r in results if not r.startswith("Error:")]
     return "Partial answer. Worked: " + " | ".join(worked) + ". Failed: " + " | ".join(failed)

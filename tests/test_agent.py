@@ -19,6 +19,8 @@ from tests.fakes import SchemaModel, ScriptedModel
 from tests.stand_ins import media
 from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.openai_api import OpenAIStandIn
+from tests.stand_ins.scripts import last_user_message
+from tools import HuggingFaceToolkit
 
 
 @pytest.fixture
@@ -86,46 +88,97 @@ async def test_poem_read_aloud(planner: OpenAIStandIn) -> None:
     assert summary.tool_calls[0]["args"] == {"text": scenarios.POEM}
 
 
-async def test_transcribe_then_compare(planner: OpenAIStandIn, workdir: Path) -> None:
-    agent = build_agent(settings(), checkpointer=InMemorySaver())
-    summary = await run(agent, scenarios.transcribe_prompt("speech.flac"))
+def agent_for(mode: str) -> Any:
+    """The default agent ("planned": run_plan is offered), or one without run_plan ("layered")."""
+    if mode == "planned":
+        return build_agent(settings(), checkpointer=InMemorySaver())
+    tools = HuggingFaceToolkit(settings=settings(), include_run_plan=False).get_tools()
+    return build_agent(settings(), tools=tools, checkpointer=InMemorySaver())
+
+
+def model_turns(planner: OpenAIStandIn, prompt: str) -> int:
+    return sum(1 for r in planner.chat_requests if last_user_message(r) == prompt)
+
+
+MODES = pytest.mark.parametrize("mode", ["planned", "layered"])
+
+
+@MODES
+async def test_transcribe_then_compare(mode: str, planner: OpenAIStandIn, workdir: Path) -> None:
+    prompt = scenarios.transcribe_prompt("speech.flac")
+    summary = await run(agent_for(mode), prompt)
     asr, similarity = summary.tool_calls
     assert asr["name"] == "automatic_speech_recognition" and similarity["name"] == "sentence_similarity"
     assert similarity["args"]["sentence"] == "sheep are lovely animals"
     assert similarity["args"]["other_sentences"] == ["Sheep are nice"]
     assert "Similarity to the reference sentence" in summary.answer
+    assert model_turns(planner, prompt) == (2 if mode == "planned" else 3)
+    assert [c["step"] for c in summary.tool_calls] == (["s1", "s2"] if mode == "planned" else [None, None])
 
 
-async def test_taskbench_chain(planner: OpenAIStandIn) -> None:
-    summary = await run(build_agent(settings(), checkpointer=InMemorySaver()), scenarios.CHAIN_PROMPT)
+@MODES
+async def test_taskbench_chain(mode: str, planner: OpenAIStandIn) -> None:
+    summary = await run(agent_for(mode), scenarios.CHAIN_PROMPT)
     assert [c["name"] for c in summary.tool_calls] == ["text_to_image", "image_to_text", "translation"]
     assert all(c["status"] == "ok" for c in summary.tool_calls)
-    assert summary.answer.startswith("French description: translation: Text:")
+    assert summary.answer.startswith("French description: ")
+    assert "translation" in summary.answer and "Text:" in summary.answer
+    image = summary.artifacts[0]["path"]
+    assert summary.tool_calls[1]["args"] == {"image": image}  # the resolved reference, as the tool got it
+    assert model_turns(planner, scenarios.CHAIN_PROMPT) == (2 if mode == "planned" else 4)
 
 
-async def test_taskbench_dag_runs_independent_tasks_together(planner: OpenAIStandIn) -> None:
+@MODES
+async def test_taskbench_dag_runs_independent_tasks_together(mode: str, planner: OpenAIStandIn) -> None:
     events: list[Any] = []
-    summary = await run(
-        build_agent(settings(), checkpointer=InMemorySaver()), scenarios.DAG_PROMPT, events=events
-    )
+    summary = await run(agent_for(mode), scenarios.DAG_PROMPT, events=events)
     names = [c["name"] for c in summary.tool_calls]
     assert names[0] == "text_to_image" and names[-1] == "text_to_speech"
     assert set(names[1:4]) == {"object_detection", "image_classification", "image_to_text"}
     assert "I found 2 objects" in summary.answer
     assert {a["task"] for a in summary.artifacts} >= {"text-to-image", "object-detection", "text-to-speech"}
-    # the model was asked 4 times: one per dependency layer plus the answer
-    assert len(planner.chat_requests) == 4
+    # planned: the plan and the answer; layered: one model turn per dependency layer plus the answer
+    assert len(planner.chat_requests) == (2 if mode == "planned" else 4)
+    started = [e.name for e in events if isinstance(e, ToolStarted)]
+    assert sorted(started) == sorted(names) and "run_plan" not in started  # each step shows as a tool call
 
 
-async def test_a_failed_tool_keeps_the_other_results(planner: OpenAIStandIn, hf_stand_in: HFStandIn) -> None:
+@MODES
+async def test_a_failed_tool_keeps_the_other_results(
+    mode: str, planner: OpenAIStandIn, hf_stand_in: HFStandIn
+) -> None:
     hf_stand_in.add_fault("not_found", task="object-detection", times=None)
-    summary = await run(build_agent(settings(), checkpointer=InMemorySaver()), scenarios.FAIL_PROMPT)
+    summary = await run(agent_for(mode), scenarios.FAIL_PROMPT)
     status = {c["name"]: c["status"] for c in summary.tool_calls}
     assert status == {"text_to_image": "ok", "object_detection": "error", "image_to_text": "ok"}
     failed = summary.failed[0]
     assert failed["error"].startswith("object-detection failed with") and "not found" in failed["error"]
     assert "Partial answer" in summary.answer and "object-detection failed" in summary.answer
     assert "image-to-text: Text:" in summary.answer
+
+
+async def test_plan_steps_stream_as_they_happen(planner: OpenAIStandIn, hf_stand_in: HFStandIn) -> None:
+    """The picture's step ends (and is shown) while its caption is still being made."""
+    hf_stand_in.set_latency(0.6, task="image-to-text")
+    seen: list[tuple[float, Any]] = []
+    async for event in run_turn(agent_for("planned"), scenarios.CHAIN_PROMPT, thread="stream"):
+        seen.append((time.monotonic(), event))
+    ended = {e.name: t for t, e in seen if isinstance(e, ToolFinished)}
+    started = {e.name: t for t, e in seen if isinstance(e, ToolStarted)}
+    assert ended["text_to_image"] + 0.5 < ended["image_to_text"]
+    assert started["image_to_text"] < ended["image_to_text"] - 0.5  # shown starting, not only at the end
+
+
+async def test_plan_steps_count_against_the_tool_call_limit(hf_stand_in: HFStandIn, workdir: Path) -> None:
+    plan = {"steps": [{"id": f"s{i}", "tool": "text_to_speech", "args": {"text": "baa"}} for i in range(3)]}
+    model = ScriptedModel(turns=[[("run_plan", plan)], "done"])
+    agent = build_agent(settings(openai_api_key="sk-unused", max_tool_calls=2), model=model)
+    summary = await run(agent, "three at once")
+    assert hf_stand_in.inference_requests() == []  # the plan was blocked as a whole
+    (blocked,) = summary.tool_calls
+    assert (
+        blocked["name"] == "run_plan" and blocked["status"] == "error" and "limit" in blocked["error"].lower()
+    )
 
 
 async def test_llm_rate_limit_is_retried(planner: OpenAIStandIn) -> None:

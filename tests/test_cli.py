@@ -84,6 +84,25 @@ def test_piped_lines_are_turns_of_one_conversation(env: dict[str, str]) -> None:
     assert first["thread"] == second["thread"] and "There are 3 sheep" in second["answer"]
 
 
+def test_plan_steps_show_as_tool_calls(env: dict[str, str]) -> None:
+    """A planned chain: each step starts and ends as its own ▶/✔ line, and `--json` lists the steps."""
+    shown = cli(env, "--prompt", scenarios.CHAIN_PROMPT)
+    assert shown.returncode == 0, shown.stderr
+    lines = [line for line in shown.stdout.splitlines() if line.startswith(("▶", "✔"))]
+    assert [line.split(" ")[:3] for line in lines] == [
+        ["▶", "text_to_image", "[s1]"], ["✔", "text_to_image", "[s1]"], ["▶", "image_to_text", "[s2]"],
+        ["✔", "image_to_text", "[s2]"], ["▶", "translation", "[s3]"], ["✔", "translation", "[s3]"],
+    ]  # fmt: skip
+    assert "run_plan" not in shown.stdout
+    out = json.loads(cli(env, "--prompt", scenarios.CHAIN_PROMPT, "--json").stdout)
+    assert [(c["name"], c["step"], c["status"]) for c in out["tool_calls"]] == [
+        ("text_to_image", "s1", "ok"), ("image_to_text", "s2", "ok"), ("translation", "s3", "ok"),
+    ]  # fmt: skip
+    assert (
+        out["tool_calls"][1]["args"]["image"] == out["artifacts"][0]["path"] and out["tool_calls"][1]["model"]
+    )
+
+
 def test_partial_failure_is_success(env: dict[str, str], hf_stand_in: HFStandIn) -> None:
     hf_stand_in.add_fault("not_found", task="object-detection", times=None)
     done = cli(env, "--prompt", scenarios.FAIL_PROMPT, "--json")

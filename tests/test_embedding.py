@@ -12,7 +12,7 @@ from PIL import Image
 
 from examples.bind_tools import ask
 from examples.call_tools import caption_and_detect
-from examples.lcel_chain import illustrate_chain, look_chain
+from examples.lcel_chain import draw_and_caption_chain, illustrate_chain, look_chain
 from examples.own_graph import my_agent, my_graph
 from tests.stand_ins.scripts import call
 from tools import HFSettings, HuggingFaceToolkit
@@ -84,3 +84,27 @@ def test_inside_another_agent_or_graph(build, llm, toolkit, photo, openai_stand_
     assert sorted(m.name for m in tool_messages) == ["image_to_text", "text_to_image"]
     assert all(m.status == "success" and m.artifact["model"] for m in tool_messages)
     assert result["messages"][-1].content == "A fox, drawn."
+
+
+def test_lcel_run_plan_step(toolkit, hf_stand_in) -> None:
+    """A whole task graph as one chain step: the caption and the detection both got the drawing."""
+    content = draw_and_caption_chain(toolkit).invoke({"idea": "three sheep in a field"})
+    assert content.startswith("run_plan: 3 steps, 3 ok")
+    drawn = hf_stand_in.inference_requests(task="text-to-image")
+    assert len(drawn) == 1 and {r.task for r in hf_stand_in.inference_requests()} == {
+        "text-to-image", "image-to-text", "object-detection"
+    }  # fmt: skip
+
+
+def test_run_plan_inside_your_own_create_agent(llm, toolkit, openai_stand_in) -> None:
+    plan = {"steps": [{"id": "fox", "tool": "text_to_image", "args": {"prompt": "a red fox"}},
+                      {"id": "says", "tool": "image_to_text", "args": {"image": "$fox"}}]}  # fmt: skip
+    openai_stand_in.script([[call("run_plan", **plan)], "A fox, drawn and captioned."])
+    result = my_agent(llm, toolkit.get_tools()).invoke(
+        {"messages": [("user", "Draw a fox, then caption it")]}
+    )
+    (message,) = [m for m in result["messages"] if isinstance(m, ToolMessage)]
+    assert message.name == "run_plan" and message.status == "success"
+    steps = message.artifact["steps"]
+    assert steps["says"]["args"]["image"] == steps["fox"]["result"]["files"][0]["path"]
+    assert result["messages"][-1].content == "A fox, drawn and captioned."

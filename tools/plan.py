@@ -61,7 +61,7 @@ def _stream_writer() -> Callable[[Any], None]:
 
     try:
         return get_stream_writer()
-    except RuntimeError:  # called outside a graph (a direct invoke, an LCEL chain)
+    except (RuntimeError, KeyError):  # called outside a graph (a direct invoke, an LCEL chain)
         return lambda _event: None
 
 

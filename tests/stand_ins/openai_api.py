@@ -37,6 +37,7 @@ from urllib.parse import unquote, urlsplit
 from tests.stand_ins.scripts import (
     FallbackTurn,
     Plan,
+    PlanOnce,
     Reply,
     Request,
     Rule,
@@ -424,7 +425,9 @@ class OpenAIStandIn:
         """Scripted turns not yet played."""
         return len(self._queue)
 
-    def on_user(self, pattern: str | re.Pattern[str], plan: Plan | Sequence[Turn], flags: int = re.I) -> Rule:
+    def on_user(
+        self, pattern: str | re.Pattern[str], plan: Plan | PlanOnce | Sequence[Turn], flags: int = re.I
+    ) -> Rule:
         """Play ``plan`` (``[step, ..., final answer]``) for conversations whose latest user
         message matches ``pattern`` (``re.search``); first registered rule wins."""
         rule = Rule(re.compile(pattern, flags) if isinstance(pattern, str) else pattern, Plan.of(plan))

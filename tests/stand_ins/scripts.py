@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 Request = dict[str, Any]
+PLAN_TOOL = "run_plan"  # the toolkit's plan tool (tools.plan.PLAN_TOOL)
 Turn = Any  # str | Mapping | Sequence[Mapping | ToolCall] | ToolCall | Reply | Callable[[Request], Turn]
 
 IMAGE_EXTS = frozenset({"png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"})
@@ -279,7 +280,7 @@ def result_context(request: Request) -> dict[str, Any]:
         "videos": Joined(find_paths(results, "video")),
         "models": Joined(find_models(results)),
         "tools": Joined(dict.fromkeys(r.name for r in results if r.name)),
-        "result": "\n".join(r.content for r in last_tool_results(request)),
+        "result": "\n".join(_last_output(r) for r in last_tool_results(request)),
         "results": "\n".join(r.content for r in results),
     }
     newest_first = sorted(results, key=lambda r: -r.step)
@@ -289,6 +290,22 @@ def result_context(request: Request) -> dict[str, Any]:
     derived["count"] = find_count(newest_first)
     ctx.update({k: v for k, v in derived.items() if v not in (None, "")})
     return ctx
+
+
+_STEP_LINE = re.compile(r"^\[([A-Za-z][\w-]*)\] \w+ (?:ok|failed|skipped): ", re.M)
+
+
+def _last_output(result: ToolResult) -> str:
+    """What a result says; for a plan, what its last step said."""
+    steps = plan_steps(result.content) if result.name == PLAN_TOOL else {}
+    return list(steps.values())[-1] if steps else result.content
+
+
+def plan_steps(content: str) -> dict[str, str]:
+    """A `run_plan` result split by step: {step id: what that step's tool said}."""
+    marks = list(_STEP_LINE.finditer(content))
+    ends = [m.start() for m in marks[1:]] + [len(content)]
+    return {m.group(1): content[m.end() : end].strip() for m, end in zip(marks, ends, strict=True)}
 
 
 def _scalar(value: Any) -> bool:
@@ -343,9 +360,9 @@ class Plan:
     on_missing: str = "I could not complete the request: the tool results contain no '{missing}'."
 
     @classmethod
-    def of(cls, plan: Plan | Sequence[Turn]) -> Plan:
+    def of(cls, plan: Plan | PlanOnce | Sequence[Turn]) -> Plan | PlanOnce:
         """``[step, step, ..., answer]`` -> `Plan`."""
-        if isinstance(plan, Plan):
+        if isinstance(plan, Plan | PlanOnce):
             return plan
         if isinstance(plan, str) or not plan:
             raise ValueError("a plan is a non-empty list: [step, ..., final answer]")
@@ -377,11 +394,38 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class PlanOnce:
+    """How a good planner works: the whole task graph in one `run_plan` call when the request offers that
+    tool (`planned`: ``[run_plan call, answer]``), else one turn per dependency layer (`layered`)."""
+
+    planned: Plan
+    layered: Plan
+
+    def __init__(self, planned: Sequence[Turn], layered: Sequence[Turn]) -> None:
+        object.__setattr__(self, "planned", Plan.of(planned))
+        object.__setattr__(self, "layered", Plan.of(layered))
+
+    def reply(
+        self, request: Request, groups: Sequence[Any] = (), named: Mapping[str, Any] | None = None
+    ) -> Reply:
+        chosen = self.planned if PLAN_TOOL in offered_tools(request) else self.layered
+        return chosen.reply(request, groups, named)
+
+
+def plan_call(*steps: tuple[str, str, Mapping[str, Any]]) -> dict[str, Any]:
+    """A `run_plan` tool call: ``plan_call(("s1", "text_to_image", {...}), ("s2", ..., {"image": "$s1"}))``."""
+    return {
+        "name": PLAN_TOOL,
+        "args": {"steps": [{"id": i, "tool": t, "args": dict(a)} for i, t, a in steps]},
+    }
+
+
+@dataclass(frozen=True)
 class Rule:
     """``on_user(pattern, plan)``: play ``plan`` when the latest user message matches."""
 
     pattern: re.Pattern[str]
-    plan: Plan
+    plan: Plan | PlanOnce
 
     def reply(self, request: Request) -> Reply | None:
         m = self.pattern.search(last_user_message(request))
