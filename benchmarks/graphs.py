@@ -201,8 +201,9 @@ def output_of(content: str, kind: str) -> str | None:
     return text[:400]
 
 
-def call_args(graph: Graph, node: str, results: dict[str, str]) -> dict[str, Any]:
-    """The arguments a good planner would pass: parents' outputs in their slots, the user's for the rest."""
+def call_args(graph: Graph, node: str, results: dict[str, str], refer: bool = False) -> dict[str, Any]:
+    """The arguments a good planner would pass: parents' outputs in their slots (with `refer`, as run_plan
+    references `$parent`), the user's for the rest."""
     args: dict[str, Any] = {}
     pending = list(graph.parents(node))
     for arg, kind in SLOTS[node]:
@@ -210,18 +211,24 @@ def call_args(graph: Graph, node: str, results: dict[str, str]) -> dict[str, Any
         value = None
         if edge is not None:
             pending.remove(edge)
-            value = output_of(results.get(edge.source, ""), kind)
+            value = f"${edge.source}" if refer else output_of(results.get(edge.source, ""), kind)
         if value is None:
             value = USER_MEDIA.get(kind) or USER_TEXT[arg]
         args[arg] = [value] if arg == "other_sentences" else value
     return {**args, **EXTRA_ARGS.get(node, {})}
 
 
-def plan(graph: Graph, *, one_per_turn: bool = False) -> list[Callable[[dict[str, Any]], Any] | str]:
-    """`on_user` plan steps: one turn per layer (or per task), then the final answer."""
-    from tests.stand_ins.scripts import tool_results
+WAYS = ("task", "layer", "once")  # one task per model turn (the original), one layer per turn, one run_plan
 
-    turns = [[n] for layer in graph.layers() for n in layer] if one_per_turn else graph.layers()
+
+def plan(graph: Graph, way: str = "layer") -> list[Callable[[dict[str, Any]], Any] | str]:
+    """`on_user` plan steps, one of `WAYS`, then the final answer."""
+    from tests.stand_ins.scripts import plan_call, tool_results
+
+    if way == "once" and len(graph.nodes) > 1:  # a single task needs no plan: it is called directly
+        steps = [(node, node, call_args(graph, node, {}, refer=True)) for node in graph.nodes]
+        return [lambda request: [plan_call(*steps)], "Done: every step ran in one plan."]
+    turns = [[n] for layer in graph.layers() for n in layer] if way == "task" else graph.layers()
 
     def step(nodes: list[str]) -> Callable[[dict[str, Any]], list[dict[str, Any]]]:
         def turn(request: dict[str, Any]) -> list[dict[str, Any]]:
