@@ -12,7 +12,15 @@ import re
 from typing import Any
 
 from tests.stand_ins.openai_api import OpenAIStandIn
-from tests.stand_ins.scripts import PlanOnce, content_text, find_paths, last_user_message, plan_call
+from tests.stand_ins.scripts import (
+    PlanOnce,
+    content_text,
+    find_paths,
+    last_user_message,
+    plan_call,
+    plan_failures,
+    plan_steps,
+)
 
 POEM = "Soft clouds of wool on hills of green, the calmest flock you've ever seen."
 SHEEP_PROMPT = "Generate an image of a field with three sheep grazing peacefully"
@@ -167,9 +175,13 @@ def _failure_answer(request: dict[str, Any]) -> str:
     if results and results[-1].startswith(
         "run_plan:"
     ):  # one line per step: "[s2] object_detection failed: ..."
-        results = [line.split("] ", 1)[-1] for line in results[-1].splitlines()[1:] if line.startswith("[")]
-        failed = ["Error: " + r.split(": ", 1)[1] for r in results if " failed: " in r or " skipped: " in r]
-        worked = [r.split(" ok: ", 1)[-1] for r in results if " ok: " in r]
+        failed = ["Error: " + error for error in plan_failures(results[-1])]
+        worked = [
+            said.splitlines()[0]
+            for said in plan_steps(results[-1]).values()
+            if not said.startswith("it needs")
+        ]
+        worked = [w for w in worked if not any(w in f for f in failed)]
     else:
         failed = [r for r in results if r.startswith("Error:")]
         worked = [r.splitlines()[0] for r in results if not r.startswith("Error:")]

@@ -43,7 +43,7 @@ from tests.stand_ins import media
 from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.langsmith_api import LangSmithStandIn
 from tests.stand_ins.openai_api import OpenAIStandIn
-from tests.stand_ins.scripts import Plan, Reply, Request, tool_results
+from tests.stand_ins.scripts import Plan, PlanOnce, Reply, Request, plan_failures, tool_results
 from tools.errors import Cause
 from tools.media import looks_complete, sniff
 
@@ -85,6 +85,7 @@ class HonestPlan(Plan):
         errors = [
             r.content.removeprefix("Error: ") for r in tool_results(request) if r.content.startswith("Error")
         ]
+        errors += [e for r in tool_results(request) if r.name == "run_plan" for e in plan_failures(r.content)]
         if reply.tool_calls or not errors:
             return reply
         return Reply(text=f"{reply.text}\nNot done: " + " | ".join(errors))
@@ -104,9 +105,16 @@ def register_honest(stand_in: OpenAIStandIn) -> None:
     """Every scenario of tests/scenarios.py, played by `HonestPlan`."""
     rules = _Rules()
     scenarios.register_all(rules)  # type: ignore[arg-type]
-    for pattern, plan in rules.rules:
+
+    def honest(plan: Any) -> HonestPlan:
         plain = Plan.of(plan)
-        stand_in.on_user(pattern, HonestPlan(plain.steps, plain.answer))
+        return HonestPlan(plain.steps, plain.answer)
+
+    for pattern, plan in rules.rules:
+        if isinstance(plan, PlanOnce):  # planned with run_plan, or layer by layer without it
+            stand_in.on_user(pattern, PlanOnce(honest(plan.planned), honest(plan.layered)))
+        else:
+            stand_in.on_user(pattern, honest(plan))
 
 
 # ---------------------------------------------------------------------------------------------- scenarios

@@ -115,8 +115,9 @@ async def test_a_failed_step_skips_only_its_dependents(hf_stand_in: HFStandIn, w
     assert {k: v["status"] for k, v in steps.items()} == {
         "s1": "ok", "s2": "failed", "s3": "skipped", "s4": "skipped", "s5": "ok",
     }  # fmt: skip
-    assert steps["s3"]["error"] == "skipped: it needs s2, which failed"
-    assert steps["s4"]["error"] == "skipped: it needs s3, which was skipped"
+    assert steps["s3"]["error"] == "translation skipped: it needs s2 (image_to_text), which failed"
+    assert steps["s4"]["error"] == "text_to_speech skipped: it needs s3 (translation), which was skipped"
+    assert "[s3] translation skipped: it needs s2 (image_to_text), which failed" in message.content
     assert (
         "image-to-text failed" in (steps["s2"]["error"] or "") and steps["s5"]["result"]["data"]["count"] == 3
     )

@@ -188,7 +188,9 @@ async def test_tool_parses_real_recording(
     rec = replay(case.cassette)
     path = _input_file(rec, tmp_path)
     settings = HFSettings(provider=rec.provider, hf_token=rec.token, timeout=30, output_dir=tmp_path / "out")
-    (tool,) = HuggingFaceToolkit(tasks=[case.tool], settings=settings, include_find_models=False).get_tools()
+    (tool,) = HuggingFaceToolkit(
+        tasks=[case.tool], settings=settings, include_find_models=False, include_run_plan=False
+    ).get_tools()
     call = {"name": tool.name, "args": {**case.args(rec, path), "model": rec.model}, "id": "c1",
             "type": "tool_call"}  # fmt: skip
     message = tool.invoke(call) if mode == "sync" else await tool.ainvoke(call)

@@ -118,7 +118,8 @@ class _Run:
         blocked = next((ref for ref in needs if self.steps[ref]["status"] != "ok"), None)
         if blocked is not None:
             how = "failed" if self.steps[blocked]["status"] == "failed" else "was skipped"
-            self.finish(step, call_id, {}, started, "skipped", f"skipped: it needs {blocked}, which {how}")
+            why = f"it needs {blocked} ({self.steps[blocked]['tool']}), which {how}"
+            self.finish(step, call_id, {}, started, "skipped", why)
             return
         tool = self.tools[step.tool]
         spec: TaskSpec | None = getattr(tool, "spec", None)
@@ -166,7 +167,8 @@ class _Run:
         self.steps[step.id] = StepResult(
             call_id=call_id, tool=step.tool, status=status, args=args, content=content,
             seconds=round(float(artifact.get("seconds", time.monotonic() - started)), 3),
-            result=artifact if status == "ok" else None, error=None if status == "ok" else content,
+            result=artifact if status == "ok" else None,
+            error={"ok": None, "failed": content}.get(status, f"{step.tool} skipped: {content}"),
         )  # fmt: skip
         event = {"event": "finished", "step": step.id, **self.steps[step.id],
                  "failed_attempts": artifact.get("failed_attempts", [])}  # fmt: skip

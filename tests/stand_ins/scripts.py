@@ -301,6 +301,15 @@ def _last_output(result: ToolResult) -> str:
     return list(steps.values())[-1] if steps else result.content
 
 
+def plan_failures(content: str) -> list[str]:
+    """A `run_plan` result's failed and skipped steps, as their errors say them."""
+    found = []
+    for line in content.splitlines():
+        if m := re.match(r"^\[[A-Za-z][\w-]*\] (\w+) (failed|skipped): (.*)$", line):
+            found.append(m.group(3) if m.group(2) == "failed" else f"{m.group(1)} skipped: {m.group(3)}")
+    return found
+
+
 def plan_steps(content: str) -> dict[str, str]:
     """A `run_plan` result split by step: {step id: what that step's tool said}."""
     marks = list(_STEP_LINE.finditer(content))
