@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import os
-import socket
 import stat
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-import httpx2
 from huggingface_hub.inference._common import MimeBytes
-from huggingface_hub.utils import get_session
 from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (MCP output schema)
 
-from tools.errors import InputRefused
+from tools.downloads import download
+from tools.errors import InputRefused, too_large
 from tools.media import ACCEPTS, MediaKind, looks_complete, sniff
 from tools.settings import HFSettings
 from tools.text import quoted, with_article
 
 FOLDERS: dict[str, str] = {"image": "images", "audio": "audios", "video": "videos", "document": "documents"}
 UPLOADS = "uploads"  # media handed over inline (the MCP server's data: URIs)
-MAX_REDIRECTS = 5
 MAX_REFERENCE = 4096  # characters in a path or URL (PATH_MAX); longer is not a file reference
-# IPv6 prefixes whose last 32 bits are an IPv4 address: NAT64's well-known prefix, SIIT's translated form
-EMBEDS_IPV4 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::ffff:0:0:0/96"))
-LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # a site's own translators: never public
 
 
 class FileArtifact(TypedDict):
@@ -46,21 +39,6 @@ class MediaInput:
     data: MimeBytes
     source: str
     kind: MediaKind
-
-
-def _is_public(address: str) -> bool:
-    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        # IPv6 forms that carry an IPv4 address (mapped, 6to4, NAT64, SIIT, the old "compatible"
-        # ::a.b.c.d) are judged by that address.
-        packed = int(ip)
-        if ip in LOCAL_NAT64:
-            return False
-        if ip.ipv4_mapped or ip.sixtofour:
-            ip = ip.ipv4_mapped or ip.sixtofour  # type: ignore[assignment]
-        elif any(ip in net for net in EMBEDS_IPV4) or (packed >> 32 == 0 and packed > 1):
-            ip = ipaddress.IPv4Address(packed & 0xFFFFFFFF)
-    return ip.is_global and not ip.is_multicast
 
 
 def _major(mime: str) -> str:
@@ -90,7 +68,7 @@ class ArtifactStore:
             )
         scheme = urlsplit(text).scheme.lower()
         if scheme in ("http", "https"):
-            data = self._download(text)
+            data = download(text, self.settings)
             source = text
         elif scheme and len(scheme) > 1:
             raise InputRefused(
@@ -147,54 +125,7 @@ class ArtifactStore:
         return data
 
     def _too_big(self, source: str, size: int) -> str:
-        return f"{quoted(source)} is too large ({size / 1e6:.1f} MB; the limit is {self.settings.max_input_mb:g} MB)"
-
-    def _check_host(self, url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme.lower() not in ("http", "https"):
-            raise InputRefused(f"{quoted(url)} is not an http(s) URL")
-        host = parts.hostname
-        if not host:
-            raise InputRefused(f"{quoted(url)} has no host")
-        if self.settings.allow_private_urls:
-            return
-        try:
-            infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
-        except (OSError, UnicodeError) as error:
-            raise InputRefused(f"cannot resolve the host of {quoted(url)} ({error})") from None
-        if not infos or not all(_is_public(str(info[4][0])) for info in infos):
-            raise InputRefused(
-                f"{quoted(url)} points to a private, loopback or link-local address; only public URLs are fetched"
-            )
-
-    def _download(self, url: str) -> bytes:
-        limit = self.settings.max_input_bytes
-        session = get_session()
-        for _ in range(MAX_REDIRECTS + 1):
-            self._check_host(url)
-            try:
-                with session.stream(
-                    "GET", url, follow_redirects=False, timeout=self.settings.timeout
-                ) as response:
-                    if response.is_redirect:
-                        url = urljoin(url, response.headers.get("Location", ""))
-                        continue
-                    if response.status_code >= 400:
-                        raise InputRefused(
-                            f"{quoted(url)} could not be fetched (HTTP {response.status_code})"
-                        )
-                    declared = int(response.headers.get("Content-Length") or 0)
-                    if declared > limit:
-                        raise InputRefused(self._too_big(url, declared))
-                    body = bytearray()
-                    for chunk in response.iter_bytes():
-                        body.extend(chunk)
-                        if len(body) > limit:
-                            raise InputRefused(self._too_big(url, len(body)))
-                    return bytes(body)
-            except httpx2.HTTPError as error:
-                raise InputRefused(f"{quoted(url)} could not be fetched ({type(error).__name__})") from None
-        raise InputRefused(f"{quoted(url)} redirects too many times")
+        return too_large(source, size, self.settings.max_input_mb)
 
     def _check_media(self, data: bytes, kind: MediaKind, source: str) -> MimeBytes:
         found = sniff(data)

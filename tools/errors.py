@@ -11,6 +11,8 @@ import httpx2
 from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
 from langchain_core.tools import ToolException
 
+from tools.text import quoted
+
 
 class TaskError(ToolException):
     """A task tool's failure; `artifact` keeps what it knew (the attempts made) for the agent to show."""
@@ -24,6 +26,11 @@ class TransientToolError(TaskError):
 
 class InputRefused(ValueError):
     """A tool argument was refused before anything was sent (bad path, URL, media type, size...)."""
+
+
+def too_large(source: str, size: int, limit_mb: float) -> str:
+    """The refusal of an input of `size` bytes over the limit."""
+    return f"{quoted(source)} is too large ({size / 1e6:.1f} MB; the limit is {limit_mb:g} MB)"
 
 
 class Cause(StrEnum):

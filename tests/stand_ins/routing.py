@@ -1,9 +1,12 @@
-"""Send all of huggingface_hub's HTTP traffic to the HF stand-in.
+"""Send all of huggingface_hub's HTTP traffic, and the toolkit's URL-input downloads, to the HF stand-in.
 
 `route_hf_to(url)` installs httpx2 client factories (sync and async) whose transport rewrites every request's
 scheme/host/port to the stand-in while keeping its path and query; the original host travels in the `Host`
 header (httpx2 sets it from the original URL), which is how the stand-in tells the Hub, the router and media
 hosts apart. The clients keep huggingface_hub's own event hooks, `follow_redirects=True` and `timeout=None`.
+URL inputs (tools/downloads.py) get a plain client over the same transport: the address policy is still
+checked on each URL before its request, but the connection itself goes to the stand-in (the connect-time
+check is tested unrouted, in tests/test_url_inputs.py).
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from collections.abc import Callable
 
 import httpx2
 from huggingface_hub.utils import _http as hf_http
+
+from tools import downloads
 
 _ROUTED_TO: str | None = None
 
@@ -86,6 +91,15 @@ def async_client_factory(base_url: str) -> Callable[[], httpx2.AsyncClient]:
     return factory
 
 
+def download_client_factory(base_url: str) -> downloads.ClientFactory:
+    """A factory of URL-input clients that talk to the stand-in (which plays the media hosts)."""
+
+    def factory(allow_private: bool) -> httpx2.Client:
+        return httpx2.Client(transport=StandInTransport(base_url), trust_env=False)
+
+    return factory
+
+
 def clear_hf_caches() -> None:
     """Forget what huggingface_hub cached about models, tasks and text-generation servers."""
     from huggingface_hub.inference import _common as inference_common
@@ -103,6 +117,7 @@ def route_hf_to(url: str) -> None:
     global _ROUTED_TO
     hf_http.set_client_factory(client_factory(url))
     hf_http.set_async_client_factory(async_client_factory(url))
+    downloads.set_client_factory(download_client_factory(url))
     clear_hf_caches()
     _ROUTED_TO = url
 
@@ -112,6 +127,7 @@ def unroute_hf() -> None:
     global _ROUTED_TO
     hf_http.set_client_factory(hf_http.default_client_factory)
     hf_http.set_async_client_factory(hf_http.default_async_client_factory)
+    downloads.set_client_factory(None)
     clear_hf_caches()
     _ROUTED_TO = None
 
