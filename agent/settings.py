@@ -53,6 +53,12 @@ class AgentSettings(HFSettings):
     langsmith_endpoint: str | None = setting(
         None, "LANGSMITH_ENDPOINT", "LANGCHAIN_ENDPOINT", description="A self-hosted LangSmith's URL."
     )
+    trace_flush_seconds: float = setting(
+        3.0,
+        "HUGGINGGPT_TRACE_FLUSH_SECONDS",
+        ge=0,
+        description="Longest wait at exit for queued traces to reach LangSmith.",
+    )
     trace_tags: tuple[str, ...] = setting((), "HUGGINGGPT_TRACE_TAGS", description="Tags on every run.")
     trace_metadata: dict[str, str] = setting(
         {}, "HUGGINGGPT_TRACE_METADATA", description="key=value,... on every run."

@@ -7,12 +7,17 @@ every LangChain run (the agent, its model calls, its tools) is sent through its 
 
 The anonymizer covers inputs, outputs, metadata and errors. LangSmith also keeps a model run's
 `serialized` description as is; LangChain chat models serialize their keys as references, not values.
+
+At exit, queued traces get `HUGGINGGPT_TRACE_FLUSH_SECONDS` to reach LangSmith, and no more: the client's
+background threads are daemons, so an unreachable LangSmith cannot hold the process while they retry.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -35,6 +40,7 @@ MAX_LIST = 64  # longer lists of numbers (embeddings, masks) are summarised
 BASE64_BLOB = re.compile(r"[A-Za-z0-9+/_\-\r\n]{512,}={0,2}")  # no spaces: never prose
 DATA_URI = re.compile(r"data:[\w.+/-]*(;[\w=.-]+)*;base64,")
 _clients: dict[tuple[Any, ...], langsmith.Client] = {}
+_exit_flush_seconds = 3.0
 
 
 def hide_bulky(data: Any) -> Any:
@@ -71,10 +77,34 @@ def scrubber(secrets: Iterable[str]) -> Callable[[Any], Any]:
     return lambda data: redact(hide_bulky(data))
 
 
+class DaemonClient(langsmith.Client):
+    """langsmith's client, with daemon background threads whatever `LANGSMITH_USE_DAEMON` says.
+
+    Its non-daemon threads would keep the process alive at exit for as long as they retry an unreachable
+    server (about 10 s when connections are refused, minutes when they hang); `flush_at_exit` waits a
+    bounded time instead.
+    """
+
+    @property
+    def _use_daemon_threads(self) -> bool:
+        return True
+
+    @_use_daemon_threads.setter
+    def _use_daemon_threads(self, value: bool) -> None:
+        pass  # the base class sets it from the environment before starting its threads
+
+
+def flush_at_exit() -> None:
+    """Give queued traces at most HUGGINGGPT_TRACE_FLUSH_SECONDS, in all, to reach LangSmith."""
+    deadline = time.monotonic() + _exit_flush_seconds
+    for client in list(_clients.values()):
+        client.flush(timeout=max(0.0, deadline - time.monotonic()))
+
+
 def tracing_client(settings: AgentSettings) -> langsmith.Client:
     """A LangSmith client for the configured endpoint and key, with the scrubbing anonymizer."""
     key = settings.langsmith_api_key
-    return langsmith.Client(
+    return DaemonClient(
         api_url=settings.langsmith_endpoint,
         api_key=key.get_secret_value() if key else None,
         anonymizer=scrubber(known_secrets(settings)),
@@ -101,6 +131,10 @@ def configure_tracing(settings: AgentSettings) -> langsmith.Client | None:
         logger.warning("LangSmith tracing is off: %s", error)
         langsmith.configure(enabled=False)
         return None
+    global _exit_flush_seconds
+    _exit_flush_seconds = settings.trace_flush_seconds
+    atexit.unregister(flush_at_exit)  # registered (again) after the client's own handler, so it runs first
+    atexit.register(flush_at_exit)
     if settings.langsmith_project:
         langsmith.configure(client=client, enabled=True, project_name=settings.langsmith_project)
     else:

@@ -14,6 +14,8 @@ import pytest
 
 from tests import scenarios
 from tests.stand_ins.hf import HFStandIn
+from tests.stand_ins.langsmith_api import LangSmithStandIn
+from tests.stand_ins.langsmith_plugin import LANGSMITH_TEST_KEY
 from tests.stand_ins.openai_api import OpenAIStandIn
 
 REPO = Path(__file__).resolve().parent.parent
@@ -174,3 +176,44 @@ def test_demo_runs_the_cli_with_no_keys(tmp_path: Path, monkeypatch: pytest.Monk
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["tool_calls"][0]["status"] == "ok" and (tmp_path / out["artifacts"][0]["path"]).is_file()
+
+
+@pytest.mark.parametrize("langsmith", ["up", "refusing", "silent"])
+def test_exit_is_prompt_whatever_langsmith_does(
+    env: dict[str, str], langsmith: str, _langsmith_stand_in_server: LangSmithStandIn
+) -> None:
+    """With tracing on, the CLI exits within HUGGINGGPT_TRACE_FLUSH_SECONDS of its answer: with LangSmith up
+    (every run delivered), refusing connections, or accepting them and never answering (not after
+    langsmith's retries, which took 11 s and over 30 s)."""
+    import socket
+
+    with socket.socket() as dead:
+        dead.bind(("127.0.0.1", 0))
+        if langsmith == "silent":
+            dead.listen(64)  # connections are accepted (by the kernel) and never read
+        up = _langsmith_stand_in_server
+        up.reset()
+        endpoint = up.url if langsmith == "up" else f"http://127.0.0.1:{dead.getsockname()[1]}"
+        env.update(LANGSMITH_TRACING="true", LANGSMITH_ENDPOINT=endpoint, LANGSMITH_API_KEY=LANGSMITH_TEST_KEY,
+                   HUGGINGGPT_TRACE_FLUSH_SECONDS="1")  # fmt: skip
+        env.pop("LANGSMITH_USE_DAEMON", None)
+        proc = subprocess.Popen(
+            [sys.executable, CLI, "--json", "--prompt", scenarios.POEM_PROMPT],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        out, err = proc.stdout, proc.stderr
+        assert out is not None and err is not None
+        answer = json.loads(out.readline())
+        answered = time.monotonic()
+        try:
+            proc.wait(timeout=30)
+        finally:
+            proc.kill()
+        exited = time.monotonic() - answered
+        stderr = err.read()
+    assert proc.returncode == 0, stderr
+    assert scenarios.POEM in answer["answer"]
+    assert exited < 4, f"the CLI took {exited:.1f} s to exit after answering"
+    if langsmith == "up":
+        (root,) = [r for r in up.runs().values() if r.get("name") == "hugginggpt"]
+        assert root.get("end_time") and root.get("outputs"), root

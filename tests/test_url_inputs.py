@@ -111,7 +111,9 @@ def test_loopback_server_serves_when_private_urls_are_allowed(clean_env: Path) -
     assert bytes(got.data) == IMAGE and server.connections == 1
 
 
-def test_a_name_rebinding_to_loopback_is_refused_at_connect(clean_env: Path, rebinding_dns: list[str]) -> None:
+def test_a_name_rebinding_to_loopback_is_refused_at_connect(
+    clean_env: Path, rebinding_dns: list[str]
+) -> None:
     """The check before the request sees a public address; the connection would reach loopback: refused."""
     with LoopbackFiles() as server:
         url = f"http://rebind.example.com:{server.port}/sheep.png"

@@ -93,7 +93,10 @@ class HFSettings(EnvSettings):
         120.0, "HUGGINGGPT_TIMEOUT", gt=0, description="Seconds before one inference call gives up."
     )
     download_timeout: float = setting(
-        60.0, "HUGGINGGPT_DOWNLOAD_TIMEOUT", gt=0, description="Seconds a URL input may take to download, in all."
+        60.0,
+        "HUGGINGGPT_DOWNLOAD_TIMEOUT",
+        gt=0,
+        description="Seconds a URL input may take to download, in all.",
     )
     output_dir: Path = setting(
         DEFAULT_OUTPUT_DIR, "HUGGINGGPT_OUTPUT_DIR", description="Where made files are written."
