@@ -4,8 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+SERVE_STAMP := $(VENV)/.installed-serve
+HOST ?= 127.0.0.1
+PORT ?= 2024
 
-.PHONY: run test lint types format bench web demo clean
+.PHONY: run test lint types format bench web serve demo clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +20,10 @@ $(DEV_STAMP): $(STAMP) pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	@touch $@
 
+$(SERVE_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install -q -e ".[serve]"
+	@touch $@
+
 run: $(STAMP)
 ifdef PROMPT
 	$(PY) run_agent.py --prompt "$(PROMPT)" $(ARGS)
@@ -26,6 +33,10 @@ endif
 
 web: $(STAMP)
 	$(PY) app.py $(ARGS)
+
+# LangGraph's API server for langgraph.json (langgraph dev: in memory, no browser, no reload, no analytics).
+serve: $(SERVE_STAMP)
+	$(PY) -m agent.serve --host $(HOST) --port $(PORT)
 
 # The real CLI against the loopback stand-ins: no keys, no network (see tests/demo.py).
 demo: $(DEV_STAMP)

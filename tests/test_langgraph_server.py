@@ -1,23 +1,47 @@
-"""`langgraph.json` serves the agent: load each graph the way LangGraph Server does (parse `graphs`,
-import the file by path, read the variable) and run one turn with the server's own checkpointer."""
+"""`langgraph.json` serves the agent, in LangGraph's own API server.
+
+First the graph as the server loads it (parse `graphs`, import the file by path, read the variable), in
+process. Then the real thing: `python -m agent.serve` (what `make serve` runs: `langgraph dev`, in
+memory) started once for the module on a free port, in a folder holding a copy of `langgraph.json`, with
+huggingface_hub routed to the HF stand-in and ChatOpenAI pointed at the OpenAI stand-in, driven by the
+official `langgraph_sdk` client. The server process refuses and writes down any name look-up or
+connection beyond loopback (tests/stand_ins/loopback_guard.py).
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import re
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.pregel import Pregel
+from langgraph_sdk import get_sync_client
 
 from agent import AGENT_NAME, MissingSetting, run_turn
+from agent.serve import QUIET
+from agent.serve import main as serve_main
+from tests import scenarios
+from tests.stand_ins.hf import HFStandIn
+from tests.stand_ins.hf_plugin import routed_env
+from tests.stand_ins.langsmith_plugin import LANGSMITH_TEST_KEY
+from tests.stand_ins.openai_api import DEFAULT_API_KEY, OpenAIStandIn
 from tests.stand_ins.scripts import call
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = json.loads((ROOT / "langgraph.json").read_text())
+START_TIMEOUT = 150  # seconds for the server to answer /ok (about 4 s on an idle machine)
 
 
 def load_graph(spec: str) -> Any:
@@ -68,3 +92,246 @@ def test_loading_without_keys_is_a_clear_error(
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(MissingSetting, match="OPENAI_API_KEY is not set"):
         load_graph(CONFIG["graphs"][AGENT_NAME])
+
+
+# ---------------------------------------------------------------------------------------------- the server
+
+
+@dataclass
+class Served:
+    url: str
+    folder: Path  # the server's working folder: langgraph.json, outputs/, .langgraph_api/
+    log: Path  # the server's stdout and stderr
+    guard: Path  # look-ups and connections beyond loopback (none expected)
+    started_in: float  # seconds from launch to the first answer of /ok
+
+    def client(self) -> Any:
+        return get_sync_client(url=self.url, api_key=None)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_folder(folder: Path) -> Path:
+    """A folder laid out as the project is for the server: the same langgraph.json, the graph's file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "langgraph.json").write_text((ROOT / "langgraph.json").read_text())
+    (folder / "agent").symlink_to(ROOT / "agent", target_is_directory=True)
+    return folder  # no .env: the server reads only the test's environment
+
+
+def server_env(hf_url: str, llm_url: str, folder: Path) -> dict[str, str]:
+    """The server's environment: routed to the stand-ins, the keys set, a LangSmith key but no tracing."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("HUGGINGGPT_", "LANGSMITH_", "LANGCHAIN_",
+                                                                        "LANGGRAPH_", "OPENAI_", "HF_"))}  # fmt: skip
+    env = routed_env(hf_url, clean)
+    env.update(
+        OPENAI_API_KEY=DEFAULT_API_KEY,
+        OPENAI_BASE_URL=llm_url,
+        HF_HOME=str(folder / "hf_home"),
+        HUGGINGGPT_TIMEOUT="10",
+        HUGGINGGPT_RETRY_DELAY="0",
+        HUGGINGGPT_TEST_LOOPBACK_LOG=str(folder / "guard.log"),
+        LANGSMITH_API_KEY=LANGSMITH_TEST_KEY,  # a user's key, tracing not asked for: nothing may go there
+        NO_PROXY="127.0.0.1,localhost,::1",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def serve(folder: Path, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    with (folder / "server.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "agent.serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+def wait_until_up(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the server exited ({proc.returncode}):\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/ok", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"the server did not answer within {START_TIMEOUT} s:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="module")
+def served(
+    tmp_path_factory: pytest.TempPathFactory,
+    _hf_stand_in_server: HFStandIn,
+    openai_stand_in_server: OpenAIStandIn,
+) -> Iterator[Served]:
+    """One server for the module (it takes seconds to start)."""
+    folder = server_folder(tmp_path_factory.mktemp("served"))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = server_env(_hf_stand_in_server.url, openai_stand_in_server.base_url, folder)
+    started = time.monotonic()
+    proc = serve(folder, env, port)
+    try:
+        wait_until_up(proc, url, folder / "server.log")
+        yield Served(url, folder, folder / "server.log", folder / "guard.log", time.monotonic() - started)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def said(text: str) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": text}]}
+
+
+def after_last_human(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    last = max(i for i, m in enumerate(messages) if m["type"] == "human")
+    return messages[last + 1 :]
+
+
+def tool_calls(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [c for m in messages if m["type"] == "ai" for c in m.get("tool_calls") or []]
+
+
+def test_the_server_lists_the_graph(served: Served) -> None:
+    (assistant,) = served.client().assistants.search(graph_id=AGENT_NAME)
+    assert assistant["graph_id"] == AGENT_NAME and assistant["name"] == AGENT_NAME
+    schema = served.client().assistants.get_schemas(assistant["assistant_id"])
+    assert "messages" in schema["input_schema"]["properties"]
+
+
+def test_a_thread_keeps_the_conversation_and_its_files(
+    served: Served, hf_stand_in: HFStandIn, openai_stand_in: OpenAIStandIn
+) -> None:
+    """Two runs on one thread: the second run's tools work on the file the first run made."""
+    scenarios.register_all(openai_stand_in)
+    client = served.client()
+    thread = client.threads.create()["thread_id"]
+
+    first = client.runs.wait(thread, AGENT_NAME, input=said(scenarios.SHEEP_PROMPT))
+    (made,) = tool_calls(after_last_human(first["messages"]))
+    assert made["name"] == "text_to_image"
+    tool_message = first["messages"][-2]
+    image = re.search(r"Made an image: (\S+)", tool_message["content"]).group(1)  # type: ignore[union-attr]
+    assert (served.folder / image).is_file() and image.startswith("outputs/images/")
+
+    second = client.runs.wait(thread, AGENT_NAME, input=said(scenarios.SHEEP_FOLLOW_UP))
+    turn = after_last_human(second["messages"])
+    calls = tool_calls(turn)
+    assert {c["name"] for c in calls} == {"image_to_text", "object_detection", "visual_question_answering"}
+    assert {c["args"]["image"] for c in calls} == {image}
+    results = [m for m in turn if m["type"] == "tool"]
+    assert len(results) == 3 and not [m for m in results if m.get("status") == "error"], results
+    assert "There are 3 sheep in the image." in second["messages"][-1]["content"]
+    assert len(second["messages"]) == len(first["messages"]) + 1 + len(turn)  # the thread kept turn one
+
+
+def test_streaming_shows_the_tool_calls_as_they_happen(
+    served: Served, hf_stand_in: HFStandIn, openai_stand_in: OpenAIStandIn
+) -> None:
+    """`stream_mode=["updates", "messages"]`: the tool call (streamed as the model writes it, then as the
+    model step's update) arrives while the tool still runs; the answer streams in pieces."""
+    scenarios.register_all(openai_stand_in)
+    hf_stand_in.set_latency(2.0, task="text-to-image")
+    client = served.client()
+    thread = client.threads.create()["thread_id"]
+    parts = [
+        (time.monotonic(), part.event, part.data)
+        for part in client.runs.stream(
+            thread, AGENT_NAME, input=said(scenarios.SHEEP_PROMPT), stream_mode=["updates", "messages"]
+        )
+    ]
+
+    def first(found: Any) -> float:
+        return next(t for t, event, data in parts if found(event, data))
+
+    def calls_t2i(message: dict[str, Any]) -> bool:
+        return any(c.get("name") == "text_to_image" for c in message.get("tool_calls") or [])
+
+    streamed_call = first(lambda e, d: e.startswith("messages") and isinstance(d, list) and calls_t2i(d[0]))
+    model_update = first(
+        lambda e, d: e == "updates" and "model" in d and calls_t2i(d["model"]["messages"][-1])
+    )
+    tool_done = first(lambda e, d: e == "updates" and "tools" in d)
+    assert streamed_call <= model_update < tool_done
+    assert tool_done - model_update >= 1.5, "the tool call came with its result, not as it happened"
+    answer_pieces = {d[0]["content"] for _, e, d in parts if e == "messages/partial" and d[0]["type"] == "ai"}
+    assert len([p for p in answer_pieces if "Here is the image" in p]) > 1  # the answer grew as it streamed
+
+
+def test_nothing_but_the_stand_ins_is_reached(
+    served: Served, hf_stand_in: HFStandIn, openai_stand_in: OpenAIStandIn
+) -> None:
+    """No analytics, version check, usage metadata or tracing: the guard saw nothing beyond loopback."""
+    scenarios.register_all(openai_stand_in)
+    done = served.client().runs.wait(None, AGENT_NAME, input=said(scenarios.POEM_PROMPT))
+    assert scenarios.POEM in done["messages"][-1]["content"]
+    assert hf_stand_in.inference_requests(task="text-to-speech") and openai_stand_in.requests
+    guard = served.guard.read_text() if served.guard.exists() else ""
+    assert guard == ""
+    log = served.log.read_text()
+    assert "skipping metadata loop" in log and "Starting metadata loop" not in log
+
+
+def test_the_server_starts_in_seconds(served: Served) -> None:
+    """Start-up, once the module's server answered (printed for the record; generous bound)."""
+    print(f"LangGraph API server answered /ok {served.started_in:.1f} s after launch")
+    assert served.started_in < START_TIMEOUT
+
+
+def test_a_missing_key_stops_the_server_at_start(
+    tmp_path: Path, _hf_stand_in_server: HFStandIn, openai_stand_in_server: OpenAIStandIn
+) -> None:
+    folder = server_folder(tmp_path / "nokey")
+    env = server_env(_hf_stand_in_server.url, openai_stand_in_server.base_url, folder)
+    del env["OPENAI_API_KEY"]
+    proc = serve(folder, env, free_port())
+    try:
+        proc.wait(timeout=START_TIMEOUT)
+    finally:
+        proc.kill()
+    log = (folder / "server.log").read_text()
+    assert proc.returncode != 0, log[-2000:]
+    assert "OPENAI_API_KEY is not set" in log and "Application startup failed" in log
+
+
+def test_the_cli_reports_nothing_with_analytics_off(tmp_path: Path) -> None:
+    """langgraph-cli posts a usage report for each command unless LANGGRAPH_CLI_NO_ANALYTICS=1 (the guard
+    sees it try); with agent.serve's variables it tries nothing."""
+    folder = server_folder(tmp_path / "cli")
+    base = routed_env(
+        "http://127.0.0.1:9", {k: v for k, v in os.environ.items() if not k.startswith("LANGGRAPH_")}
+    )
+    seen = {}
+    for case, extra in {"default": {}, "quiet": QUIET}.items():
+        log = folder / f"{case}.log"
+        env = {**base, **extra, "HUGGINGGPT_TEST_LOOPBACK_LOG": str(log)}
+        done = subprocess.run([sys.executable, "-m", "langgraph_cli", "validate"], cwd=folder, env=env,
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert done.returncode == 0 and "is valid" in done.stdout, done.stderr
+        seen[case] = log.read_text() if log.exists() else ""
+    assert "resolve" in seen["default"] and seen["quiet"] == ""
+
+
+def test_make_serve_runs_agent_serve_on_host_and_port() -> None:
+    done = subprocess.run(["make", "-n", "serve", "HOST=0.0.0.0", "PORT=8123"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "-m agent.serve --host 0.0.0.0 --port 8123" in done.stdout.splitlines()[-1]
+
+
+def test_serve_outside_the_project_is_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert serve_main([]) == 2
+    err = capsys.readouterr().err
+    assert err == "serve: no langgraph.json here: run it in the project's folder.\n"

@@ -57,14 +57,16 @@ def hf_stand_in(
         _hf_stand_in_server.reset()
 
 
+def routed_env(url: str, env: dict[str, str] | None = None) -> dict[str, str]:
+    """A copy of `env` (default: os.environ) that routes a child Python process's huggingface_hub, and
+    its URL-input downloads, to the HF stand-in at `url`."""
+    env = dict(os.environ if env is None else env)
+    paths = [str(ROUTE_HF_DIR), str(REPO_ROOT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    env.update(PYTHONPATH=os.pathsep.join(paths), HUGGINGGPT_TEST_HF_URL=url, HF_TOKEN=HF_TEST_TOKEN)
+    return env
+
+
 @pytest.fixture
 def hf_subprocess_env(hf_stand_in: HFStandIn) -> dict[str, str]:
     """A copy of os.environ that routes a child Python process's huggingface_hub to the stand-in."""
-    env = dict(os.environ)
-    paths = [str(ROUTE_HF_DIR), str(REPO_ROOT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
-    env.update(
-        PYTHONPATH=os.pathsep.join(paths),
-        HUGGINGGPT_TEST_HF_URL=hf_stand_in.url,
-        HF_TOKEN=HF_TEST_TOKEN,
-    )
-    return env
+    return routed_env(hf_stand_in.url)
