@@ -1,8 +1,9 @@
 """Start-up: `run_agent.py --help`, the time until an interactive chat shows `you>`, and the time to a first
 answer with `--prompt` from an LLM that answers at once (imports, settings, SQLite, build_agent, one model
-turn, exit): the start-up a one-shot request pays.
+turn, exit): the start-up a one-shot request pays. And LangGraph's API server (`make serve`): from launch
+to its first answer of /ok.
 
-Each is a fresh `python run_agent.py` process (median of several); only the planner stand-in is asked.
+Each is a fresh process (median of several); only the stand-ins are asked.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from benchmarks import harness
 
 TARGET = 1.5
 REPEAT = 5
+SERVER_REPEAT = 3  # each launch takes seconds
 CLI = str(harness.REPO / "run_agent.py")
 
 
@@ -97,11 +100,20 @@ def time_prompt(env: dict[str, str], cwd: str) -> tuple[float, float]:
         os.close(master)
 
 
+def time_server(hf_url: str, llm_url: str, cwd: str) -> float:
+    """`python -m agent.serve` (langgraph dev) in a fresh folder: seconds until /ok answers."""
+    from tests.served import running_server
+
+    with running_server(Path(tempfile.mkdtemp(prefix="served-", dir=cwd)), hf_url, llm_url) as served:
+        return served.started_in
+
+
 def bench(repeat: int) -> dict[str, Any]:
+    from tests.stand_ins.hf import HFStandIn
     from tests.stand_ins.openai_api import OpenAIStandIn
 
     cwd = tempfile.mkdtemp(prefix="startup-", dir=harness.prepare_environment())
-    with OpenAIStandIn() as llm:
+    with OpenAIStandIn() as llm, HFStandIn() as hf:
         llm.on_user(r".", ["Hello there."])
         env = environment(llm.base_url)
         time_help(env, cwd)  # warm the file cache
@@ -110,6 +122,7 @@ def bench(repeat: int) -> dict[str, Any]:
             "help": [time_help(env, cwd) for _ in range(repeat)],
             "answer": [time_answer(env, cwd) for _ in range(repeat)],
             "prompt": [time_prompt(env, cwd) for _ in range(repeat)],
+            "server": [time_server(hf.url, llm.base_url, cwd) for _ in range(min(repeat, SERVER_REPEAT))],
         }
 
 
@@ -136,6 +149,12 @@ def summarise(data: dict[str, Any]) -> list[dict[str, Any]]:
             "metric": "`--prompt` to a first answer (LLM answers at once; no tools)",
             "value": f"{med(data['answer']):.2f} s",
             "note": f"median of {len(data['answer'])} fresh processes; imports are most of it",
+        },
+        {
+            "benchmark": "start-up",
+            "metric": "LangGraph API server (`make serve`): launch to /ok",
+            "value": f"{med(data['server']):.2f} s",
+            "note": f"median of {len(data['server'])} launches (langgraph dev, in memory)",
         },
     ]
 

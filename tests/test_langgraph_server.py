@@ -1,11 +1,10 @@
 """`langgraph.json` serves the agent, in LangGraph's own API server.
 
 First the graph as the server loads it (parse `graphs`, import the file by path, read the variable), in
-process. Then the real thing: `python -m agent.serve` (what `make serve` runs: `langgraph dev`, in
-memory) started once for the module on a free port, in a folder holding a copy of `langgraph.json`, with
-huggingface_hub routed to the HF stand-in and ChatOpenAI pointed at the OpenAI stand-in, driven by the
-official `langgraph_sdk` client. The server process refuses and writes down any name look-up or
-connection beyond loopback (tests/stand_ins/loopback_guard.py).
+process. Then the real thing (tests/served.py): `python -m agent.serve` (what `make serve` runs:
+`langgraph dev`, in memory) started once for the module on a free port, in a folder holding a copy of
+`langgraph.json`, against the stand-ins, driven by the official `langgraph_sdk` client. The server
+process refuses and writes down any name look-up or connection beyond loopback.
 """
 
 from __future__ import annotations
@@ -14,34 +13,30 @@ import importlib.util
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.pregel import Pregel
-from langgraph_sdk import get_sync_client
 
 from agent import AGENT_NAME, MissingSetting, run_turn
 from agent.serve import QUIET
 from agent.serve import main as serve_main
 from tests import scenarios
+from tests.browser import free_port
+from tests.served import START_TIMEOUT, Served, launch, running_server, server_env, server_folder
 from tests.stand_ins.hf import HFStandIn
-from tests.stand_ins.hf_plugin import routed_env
-from tests.stand_ins.langsmith_plugin import LANGSMITH_TEST_KEY
-from tests.stand_ins.openai_api import DEFAULT_API_KEY, OpenAIStandIn
+from tests.stand_ins.hf_plugin import ROUTE_HF_DIR
+from tests.stand_ins.openai_api import OpenAIStandIn
 from tests.stand_ins.scripts import call
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = json.loads((ROOT / "langgraph.json").read_text())
-START_TIMEOUT = 150  # seconds for the server to answer /ok (about 4 s on an idle machine)
 
 
 def load_graph(spec: str) -> Any:
@@ -97,95 +92,16 @@ def test_loading_without_keys_is_a_clear_error(
 # ---------------------------------------------------------------------------------------------- the server
 
 
-@dataclass
-class Served:
-    url: str
-    folder: Path  # the server's working folder: langgraph.json, outputs/, .langgraph_api/
-    log: Path  # the server's stdout and stderr
-    guard: Path  # look-ups and connections beyond loopback (none expected)
-    started_in: float  # seconds from launch to the first answer of /ok
-
-    def client(self) -> Any:
-        return get_sync_client(url=self.url, api_key=None)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def server_folder(folder: Path) -> Path:
-    """A folder laid out as the project is for the server: the same langgraph.json, the graph's file."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "langgraph.json").write_text((ROOT / "langgraph.json").read_text())
-    (folder / "agent").symlink_to(ROOT / "agent", target_is_directory=True)
-    return folder  # no .env: the server reads only the test's environment
-
-
-def server_env(hf_url: str, llm_url: str, folder: Path) -> dict[str, str]:
-    """The server's environment: routed to the stand-ins, the keys set, a LangSmith key but no tracing."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("HUGGINGGPT_", "LANGSMITH_", "LANGCHAIN_",
-                                                                        "LANGGRAPH_", "OPENAI_", "HF_"))}  # fmt: skip
-    env = routed_env(hf_url, clean)
-    env.update(
-        OPENAI_API_KEY=DEFAULT_API_KEY,
-        OPENAI_BASE_URL=llm_url,
-        HF_HOME=str(folder / "hf_home"),
-        HUGGINGGPT_TIMEOUT="10",
-        HUGGINGGPT_RETRY_DELAY="0",
-        HUGGINGGPT_TEST_LOOPBACK_LOG=str(folder / "guard.log"),
-        LANGSMITH_API_KEY=LANGSMITH_TEST_KEY,  # a user's key, tracing not asked for: nothing may go there
-        NO_PROXY="127.0.0.1,localhost,::1",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def serve(folder: Path, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    with (folder / "server.log").open("wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "agent.serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-
-
-def wait_until_up(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the server exited ({proc.returncode}):\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/ok", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"the server did not answer within {START_TIMEOUT} s:\n{log.read_text()[-4000:]}")
-
-
 @pytest.fixture(scope="module")
 def served(
     tmp_path_factory: pytest.TempPathFactory,
     _hf_stand_in_server: HFStandIn,
     openai_stand_in_server: OpenAIStandIn,
 ) -> Iterator[Served]:
-    """One server for the module (it takes seconds to start)."""
-    folder = server_folder(tmp_path_factory.mktemp("served"))
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = server_env(_hf_stand_in_server.url, openai_stand_in_server.base_url, folder)
-    started = time.monotonic()
-    proc = serve(folder, env, port)
-    try:
-        wait_until_up(proc, url, folder / "server.log")
-        yield Served(url, folder, folder / "server.log", folder / "guard.log", time.monotonic() - started)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    """One server for the module (it takes seconds to start; `make bench` times it)."""
+    folder = tmp_path_factory.mktemp("served")
+    with running_server(folder, _hf_stand_in_server.url, openai_stand_in_server.base_url) as server:
+        yield server
 
 
 def said(text: str) -> dict[str, Any]:
@@ -281,19 +197,13 @@ def test_nothing_but_the_stand_ins_is_reached(
     assert "skipping metadata loop" in log and "Starting metadata loop" not in log
 
 
-def test_the_server_starts_in_seconds(served: Served) -> None:
-    """Start-up, once the module's server answered (printed for the record; generous bound)."""
-    print(f"LangGraph API server answered /ok {served.started_in:.1f} s after launch")
-    assert served.started_in < START_TIMEOUT
-
-
 def test_a_missing_key_stops_the_server_at_start(
     tmp_path: Path, _hf_stand_in_server: HFStandIn, openai_stand_in_server: OpenAIStandIn
 ) -> None:
     folder = server_folder(tmp_path / "nokey")
     env = server_env(_hf_stand_in_server.url, openai_stand_in_server.base_url, folder)
     del env["OPENAI_API_KEY"]
-    proc = serve(folder, env, free_port())
+    proc = launch(folder, env, free_port())
     try:
         proc.wait(timeout=START_TIMEOUT)
     finally:
@@ -307,9 +217,8 @@ def test_the_cli_reports_nothing_with_analytics_off(tmp_path: Path) -> None:
     """langgraph-cli posts a usage report for each command unless LANGGRAPH_CLI_NO_ANALYTICS=1 (the guard
     sees it try); with agent.serve's variables it tries nothing."""
     folder = server_folder(tmp_path / "cli")
-    base = routed_env(
-        "http://127.0.0.1:9", {k: v for k, v in os.environ.items() if not k.startswith("LANGGRAPH_")}
-    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("LANGGRAPH_", "HUGGINGGPT_"))}
+    base["PYTHONPATH"] = str(ROUTE_HF_DIR)  # the guard only: its sitecustomize finds the repository itself
     seen = {}
     for case, extra in {"default": {}, "quiet": QUIET}.items():
         log = folder / f"{case}.log"
@@ -322,10 +231,11 @@ def test_the_cli_reports_nothing_with_analytics_off(tmp_path: Path) -> None:
 
 
 def test_make_serve_runs_agent_serve_on_host_and_port() -> None:
-    done = subprocess.run(["make", "-n", "serve", "HOST=0.0.0.0", "PORT=8123"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=30)  # fmt: skip
+    done = subprocess.run(["make", "-n", "--no-print-directory", "serve", "HOST=0.0.0.0", "PORT=8123"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=30)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "-m agent.serve --host 0.0.0.0 --port 8123" in done.stdout.splitlines()[-1]
+    (line,) = [line for line in done.stdout.splitlines() if "agent.serve" in line]
+    assert line.endswith(" -m agent.serve --host 0.0.0.0 --port 8123")
 
 
 def test_serve_outside_the_project_is_one_sentence(
