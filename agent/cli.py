@@ -114,7 +114,7 @@ async def chat(args: argparse.Namespace, settings: Any) -> int:
 
     thread = args.thread or f"run-{uuid.uuid4().hex[:8]}"
     renderer = Renderer(json_mode=args.json, verbose=args.verbose)
-    config = {"tags": ["hugginggpt", *args.tag], "metadata": {**metadata(args.metadata), "thread_id": thread}}
+    config = {"tags": list(args.tag), "metadata": {**metadata(args.metadata), "thread_id": thread}}
     async with AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_path)) as saver:
         agent = build_agent(settings, checkpointer=saver)
         for text in itertools.chain([first], turns):

@@ -315,7 +315,7 @@ class WebApp:
             if self.problem:
                 raise MissingSetting(self.problem)
             request = text + (ATTACHED + "".join(f"\n- {f}" for f in files) if files else "")
-            config = {"tags": ["hugginggpt", "web"], "metadata": {"thread_id": session.thread}}
+            config = {"tags": ["web"], "metadata": {"thread_id": session.thread}}
             async for event in run_turn(await self.agent(), request, thread=session.thread, config=config):
                 view.apply(event)
                 yield busy, session.messages, panel(session), session

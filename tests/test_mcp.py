@@ -195,6 +195,28 @@ async def test_http_takes_a_data_uri_image_and_reports_progress(
     assert values == sorted(set(values)) and all("object_detection: running" in m for _, _, m in progress)
 
 
+async def test_http_run_plan_takes_data_uris_in_its_steps(
+    http_url: str, hf_stand_in: HFStandIn, workdir: Path
+) -> None:
+    """A whole plan over MCP: a step's data: image is kept as an upload; every file made comes back."""
+    picture = media.make_image("three sheep grazing peacefully")
+    uri = "data:image/png;base64," + base64.b64encode(picture).decode()
+    steps = [{"id": "seen", "tool": "object_detection", "args": {"image": uri}},
+             {"id": "said", "tool": "text_to_speech", "args": {"text": "I see $seen"}}]  # fmt: skip
+    async with Client(http_url) as client:
+        result = await client.call_tool("run_plan", {"steps": steps})
+        refused = await client.call_tool("run_plan", {"steps": [{"id": "a", "tool": "image_to_text",
+                                                                  "args": {"image": "data:image/png;base64,@@"}}]})  # fmt: skip
+    assert not result.is_error, text_of(result)
+    kinds = [type(block).__name__ for block in result.content]
+    assert kinds == ["TextContent", "ImageContent", "ResourceLink", "AudioContent", "ResourceLink"]
+    plan = result.structured_content
+    assert plan is not None and plan["steps"]["said"]["args"]["text"].startswith("I see Found 3 object(s)")
+    (sent,) = hf_stand_in.inference_requests(task="object-detection")
+    assert sent.body == picture
+    assert refused.is_error and text_of(refused).startswith("run_plan refused its input: step a: image: ")
+
+
 async def test_http_refuses_bad_data_uris_before_anything_is_sent(
     http_url: str, hf_stand_in: HFStandIn, workdir: Path
 ) -> None:

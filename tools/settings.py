@@ -93,10 +93,7 @@ class HFSettings(EnvSettings):
         120.0, "HUGGINGGPT_TIMEOUT", gt=0, description="Seconds before one inference call gives up."
     )
     download_timeout: float = setting(
-        60.0,
-        "HUGGINGGPT_DOWNLOAD_TIMEOUT",
-        gt=0,
-        description="Seconds a URL input may take to download, in all.",
+        60.0, "HUGGINGGPT_DOWNLOAD_TIMEOUT", gt=0, description="Seconds a URL input may take, in all."
     )
     output_dir: Path = setting(
         DEFAULT_OUTPUT_DIR, "HUGGINGGPT_OUTPUT_DIR", description="Where made files are written."
@@ -160,16 +157,10 @@ class HFSettings(EnvSettings):
         (), "HUGGINGGPT_MCP_ALLOWED_HOSTS", description="Host names the MCP HTTP server answers to."
     )
     mcp_inline_mb: float = setting(
-        2.0,
-        "HUGGINGGPT_MCP_INLINE_MB",
-        ge=0,
-        description="Largest made file put inline in an MCP result, in MB.",
+        2.0, "HUGGINGGPT_MCP_INLINE_MB", ge=0, description="Largest file inlined in an MCP result, in MB."
     )
     mcp_progress_seconds: float = setting(
-        5.0,
-        "HUGGINGGPT_MCP_PROGRESS_SECONDS",
-        gt=0,
-        description="Seconds between MCP progress notifications.",
+        5.0, "HUGGINGGPT_MCP_PROGRESS_SECONDS", gt=0, description="Seconds between MCP progress notices."
     )
 
     @field_validator("mcp_allowed_origins", "mcp_allowed_hosts", mode="before")

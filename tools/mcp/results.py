@@ -65,8 +65,15 @@ def file_blocks(file: FileArtifact, inline_limit: int) -> list[types.ContentBloc
 
 
 def made_files(artifact: Any) -> list[FileArtifact]:
-    """The files an artifact names (a TaskResult's `files`)."""
-    files = artifact.get("files") if isinstance(artifact, Mapping) else None
+    """The files an artifact names: a TaskResult's `files`, or those of each step of a plan."""
+    if not isinstance(artifact, Mapping):
+        return []
+    steps = artifact.get("steps")
+    if isinstance(steps, Mapping):
+        return [
+            f for step in steps.values() if isinstance(step, Mapping) for f in made_files(step.get("result"))
+        ]
+    files = artifact.get("files")
     named = [f for f in files or [] if isinstance(f, Mapping) and {"path", "mime_type"} <= f.keys()]
     return cast(list[FileArtifact], named)  # checked above: each has what a FileArtifact needs here
 

@@ -22,7 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 from tools.artifacts import ArtifactStore
 from tools.errors import InputRefused
 from tools.mcp.results import Redactor, failure, success
-from tools.mcp.uploads import media_arguments, with_uploads
+from tools.mcp.uploads import prepared
 from tools.settings import HFSettings
 from tools.tool import HFTaskTool, TaskResult
 
@@ -113,9 +113,7 @@ class ToolServer:
         if tool is None:  # an unknown tool is a protocol error, as the spec asks
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {params.name[:100]}")
         try:
-            arguments = await asyncio.to_thread(
-                with_uploads, params.arguments or {}, media_arguments(tool), self.store
-            )
+            arguments = await asyncio.to_thread(prepared, params.arguments or {}, tool, self.store)
         except InputRefused as error:
             return failure(f"{tool.name} refused its input: {error}.", self.redact)
         call = ToolCall(name=tool.name, args=arguments, id=f"mcp-{ctx.request_id}", type="tool_call")

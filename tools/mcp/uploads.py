@@ -66,3 +66,23 @@ def with_uploads(
             except InputRefused as error:
                 raise InputRefused(f"{name}: {error}") from None
     return out
+
+
+def prepared(arguments: Mapping[str, Any], tool: BaseTool, store: ArtifactStore) -> dict[str, Any]:
+    """The call's arguments with `data:` URIs kept as uploads: in the tool's media arguments, or, for
+    `run_plan`, in each step's media arguments (by the step's own tool)."""
+    step_tools = getattr(tool, "tools", None)
+    steps = arguments.get("steps")
+    if not isinstance(step_tools, Mapping) or not isinstance(steps, list):
+        return with_uploads(arguments, media_arguments(tool), store)
+    prepared_steps = []
+    for step in steps:
+        named = step_tools.get(step.get("tool")) if isinstance(step, Mapping) else None
+        if named is None or not isinstance(step.get("args"), Mapping):
+            prepared_steps.append(step)  # the plan's own checks refuse it, in their words
+            continue
+        try:
+            prepared_steps.append({**step, "args": with_uploads(step["args"], media_arguments(named), store)})
+        except InputRefused as error:
+            raise InputRefused(f"step {step.get('id')}: {error}") from None
+    return {**arguments, "steps": prepared_steps}
