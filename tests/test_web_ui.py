@@ -166,6 +166,36 @@ async def test_respond_streams_a_turn_and_keeps_the_thread(tmp_path: Path) -> No
         await app.aclose()
 
 
+async def test_a_plan_shows_each_step_with_its_media_live_and_resumed(
+    tmp_path: Path, hf_stand_in: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """run_plan's steps are steps of the page like direct calls, with the image inline; so after a reload."""
+    from tools import HuggingFaceToolkit
+
+    monkeypatch.chdir(tmp_path)
+    settings = _settings(tmp_path)
+    plan = {"steps": [{"id": "s1", "tool": "text_to_image", "args": {"prompt": "three sheep"}},
+                      {"id": "s2", "tool": "image_to_text", "args": {"image": "$s1"}}]}  # fmt: skip
+    model = ScriptedModel(turns=[[("run_plan", plan)], "Three sheep, captioned."])
+    app = WebApp(settings, model=model, tools=HuggingFaceToolkit(settings=settings).get_tools())
+    try:
+        _, session = await _turn(app, "Draw three sheep and caption them", None)
+
+        def steps_and_media(messages: list[dict[str, Any]]) -> list[str]:
+            shown = [m["metadata"]["title"].split(" · ")[0] for m in messages if m.get("metadata")]
+            return shown + [
+                Path(m["content"]["path"]).suffix for m in messages if isinstance(m["content"], dict)
+            ]
+
+        live = steps_and_media(session.messages)
+        assert live == ["✔ text_to_image", "✔ image_to_text", ".jpg"], session.messages
+        assert [c["task"] for c in session.calls] == ["text_to_image", "image_to_text"]
+        _, messages, _ = await app.start(SimpleNamespace(query_params={"thread": session.thread}))
+        assert steps_and_media(messages) == live and messages[-1]["content"] == "Three sheep, captioned."
+    finally:
+        await app.aclose()
+
+
 async def test_respond_saves_uploads_where_the_tools_may_read_them(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     upload = tmp_path / "gradio-tmp" / "my photo.PNG"
