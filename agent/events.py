@@ -184,6 +184,7 @@ class _Turn:
                 "args": started.args if started else {},
                 "status": finished.status,
                 "model": finished.model,
+                "provider": finished.provider,
                 "seconds": finished.seconds,
                 "error": finished.error,
                 "failed_attempts": finished.failed_attempts,

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import SecretStr, field_validator
 
-from tools.settings import HFSettings, setting
+from tools.settings import HFSettings, setting, split_pairs
 
 DEFAULT_LLM = "gpt-4.1-mini"
 
@@ -79,10 +79,7 @@ class AgentSettings(HFSettings):
     @field_validator("trace_metadata", mode="before")
     @classmethod
     def _split_pairs(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            pairs = (p.partition("=") for p in value.split(","))
-            return {k.strip(): v.strip() for k, sep, v in pairs if sep and k.strip()}
-        return value
+        return split_pairs(value)
 
     @property
     def checkpoint_path(self) -> Path:
@@ -95,7 +92,7 @@ class AgentSettings(HFSettings):
             (self.openai_api_key, "OPENAI_API_KEY", "your OpenAI (or compatible server's) API key"),
             (self.hf_token, "HF_TOKEN", "a Hugging Face token from https://huggingface.co/settings/tokens"),
         ):
-            if value is None:
+            if value is None and not (name == "HF_TOKEN" and self.backend == "local"):  # local: no HF calls
                 raise MissingSetting(
                     f"{name} is not set: put {name}=<{where}> in .env (see .env.example) or export it."
                 )

@@ -21,6 +21,7 @@ BENCHMARKS = {
     "startup": [],
     "prompt_size": [],
     "concurrency": [],
+    "local": [],
 }
 QUICK = {"critical_path": ["--singles", "2", "--chains", "2", "--dags", "3"], "concurrency": ["--runs", "20"]}
 

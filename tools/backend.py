@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tools.artifacts import ArtifactStore
-from tools.models import Attempt, ModelCatalog
+from tools.local import LocalBackend
+from tools.models import LOCAL, Attempt, ModelCatalog
 from tools.router import Router
 from tools.settings import HFSettings
 
@@ -18,15 +19,17 @@ class Backend:
     store: ArtifactStore = field(init=False)
     catalog: ModelCatalog = field(init=False)
     router: Router = field(init=False)
+    local: LocalBackend = field(init=False)
 
     def __post_init__(self) -> None:
         self.store = ArtifactStore(self.settings)
         self.catalog = ModelCatalog(self.settings)
         self.router = Router(self.settings)
+        self.local = LocalBackend(self.settings)
 
-    def runner(self, attempt: Attempt) -> Router:
-        """Where `attempt` runs."""
-        return self.router
+    def runner(self, attempt: Attempt) -> Router | LocalBackend:
+        """Where `attempt` runs: on this machine for provider `local`, else on the HF router."""
+        return self.local if attempt.provider == LOCAL else self.router
 
     async def aclose(self) -> None:
         """Close the HTTP clients this event loop opened (they are also closed when the loop ends)."""

@@ -80,6 +80,14 @@ class Failure:
         return self.cause in FALLBACK_CAUSES
 
 
+class AttemptFailed(Exception):
+    """An attempt that failed for a reason already put in words (a local model's, say)."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.detail)
+        self.failure = failure
+
+
 def _server_message(error: HfHubHTTPError) -> str:
     response = error.response
     message = response.headers.get("X-Error-Message", "")
@@ -125,6 +133,8 @@ def _from_http(error: HfHubHTTPError) -> Failure:
 
 def classify(error: BaseException, timeout: float) -> Failure:
     """Describe `error` as a `Failure`; never raises."""
+    if isinstance(error, AttemptFailed):
+        return error.failure
     if isinstance(error, InputRefused):
         return Failure(Cause.BAD_INPUT, str(error))
     if isinstance(error, HfHubHTTPError) and error.response is not None:

@@ -10,7 +10,7 @@ from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.backend import Backend
-from tools.models import HubUnavailable
+from tools.models import LOCAL, HubUnavailable
 from tools.tasks import get_spec
 
 
@@ -54,12 +54,15 @@ class FindModelsTool(BaseTool):
             raise ToolException(f"find_models could not search the Hub for {key}: {error}.") from None
         models = [c.as_dict() for c in found]
         if not models:
-            return f"No model is served for {key} by any inference provider right now.", {
-                "task": key,
-                "models": [],
-            }
+            nothing = (f"No local model is set for {key} (HUGGINGGPT_LOCAL_MODELS), and HUGGINGGPT_BACKEND=local "
+                       "asks Hugging Face nothing." if self.backend.settings.backend == "local"
+                       else f"No model is served for {key} by any inference provider right now.")  # fmt: skip
+            return nothing, {"task": key, "models": []}
         lines = [
-            f"{m['id']} — {m['likes']} likes, {m['downloads']} downloads, {m['description']}" for m in models
+            f"{m['id']} — {m['description']}"
+            if m["providers"] == [LOCAL]
+            else f"{m['id']} — {m['likes']} likes, {m['downloads']} downloads, {m['description']}"
+            for m in models
         ]
         return f"Models served for {key}, best first:\n" + "\n".join(lines), {"task": key, "models": models}
 

@@ -16,7 +16,8 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import RepositoryNotFoundError
 from huggingface_hub.hf_api import ModelInfo
 
-from tools.errors import InputRefused
+from tools.errors import InputRefused, TaskError
+from tools.local_tasks import LOCAL_TASKS
 from tools.settings import HFSettings
 from tools.tasks import task_id
 
@@ -25,6 +26,7 @@ SEARCH_LIMIT = 40
 EXPAND = ["inferenceProviderMapping", "likes", "downloads", "pipeline_tag", "library_name", "tags"]
 # Hosts a `model` URL may point at: the HF token is sent there, so only Hugging Face's own endpoints.
 ENDPOINT_HOST_SUFFIXES = (".endpoints.huggingface.cloud", ".hf.space", ".huggingface.co")
+LOCAL = "local"  # the provider of the models run on this machine (tools/local.py)
 
 
 class HubUnavailable(RuntimeError):
@@ -115,6 +117,20 @@ def check_endpoint_url(url: str) -> None:
         )
 
 
+def local_refusal(task: str, model: str | None, settings: HFSettings) -> str:
+    """Why the `local` backend cannot run this call, and the setting that would serve it."""
+    configured = settings.local_models.get(task)
+    if configured and model:
+        return (f"{task} runs only {configured} here (HUGGINGGPT_BACKEND=local); to use {model}, name it in "
+                f"HUGGINGGPT_LOCAL_MODELS ({task}={model}) or set HUGGINGGPT_BACKEND=hybrid.")  # fmt: skip
+    if task in LOCAL_TASKS:
+        return (f"{task} has no local model and HUGGINGGPT_BACKEND=local sends nothing to Hugging Face: set "
+                f"HUGGINGGPT_LOCAL_MODELS={task}=<Hub id or folder> to run it here, or "
+                "HUGGINGGPT_BACKEND=hybrid to use the router.")  # fmt: skip
+    return (f"{task} does not run locally and HUGGINGGPT_BACKEND=local sends nothing to Hugging Face: set "
+            "HUGGINGGPT_BACKEND=hybrid (or router) to use the router for it.")  # fmt: skip
+
+
 @dataclass
 class _Entry:
     value: Any
@@ -146,6 +162,22 @@ class ModelCatalog:
         return self.settings.token() or None
 
     def candidates(self, task: str, *, need: str | None = None, limit: int = 10) -> list[ModelCandidate]:
+        """Models for `task`, best first: its local model (backends `local` and `hybrid`), then the models
+        served now (not with the `local` backend, which asks the Hub nothing)."""
+        task = task_id(task)
+        local = self.local_candidates(task)
+        if self.settings.backend == "local":
+            return local[:limit]
+        return (local + self.served(task, need=need, limit=limit))[:limit]
+
+    def local_candidates(self, task: str) -> list[ModelCandidate]:
+        """The task's model in HUGGINGGPT_LOCAL_MODELS, unless the backend is `router`."""
+        model = self.settings.local_models.get(task_id(task))
+        if self.settings.backend == "router" or not model:
+            return []
+        return [ModelCandidate(id=model, providers=(LOCAL,), library="on this machine (the default)")]
+
+    def served(self, task: str, *, need: str | None = None, limit: int = 10) -> list[ModelCandidate]:
         """Models served for `task` now, best first; `need` (free text) re-ranks by matching words."""
         task = task_id(task)
         found = self._cached(("search", task), lambda: self._search(task))
@@ -226,7 +258,24 @@ class ModelCatalog:
         return providers if wanted == "auto" else tuple(p for p in providers if p == wanted)
 
     def attempts(self, task: str, model: str | None = None) -> list[Attempt]:
-        """What to try, in order, bounded by `max_attempts`.
+        """What to try, in order, by HUGGINGGPT_BACKEND: `router` the router's attempts; `local` only the
+        task's local model (or a one-sentence refusal naming the setting that would serve the call);
+        `hybrid` the local model first, then the router's attempts."""
+        task = task_id(task)
+        local = [Attempt(c.id, LOCAL) for c in self.local_candidates(task) if model in (None, c.id)]
+        if self.settings.backend == "local":
+            if not local:
+                raise TaskError(local_refusal(task, model, self.settings))
+            return local
+        try:
+            return local + self.routed_attempts(task, model)
+        except HubUnavailable:
+            if local:  # hybrid, the Hub out of reach: the local model still runs
+                return local
+            raise
+
+    def routed_attempts(self, task: str, model: str | None = None) -> list[Attempt]:
+        """The router's attempts, bounded by `max_attempts`.
 
         A named model is tried on each provider that serves it; otherwise the best
         served models are tried, each on its first live provider.
@@ -237,4 +286,4 @@ class ModelCatalog:
             return [Attempt(model, "hf-inference")]
         if model:
             return [Attempt(model, p) for p in self.providers_for(model, task)][:limit]
-        return [Attempt(c.id, c.providers[0]) for c in self.candidates(task, limit=limit)]
+        return [Attempt(c.id, c.providers[0]) for c in self.served(task, limit=limit)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -39,6 +39,14 @@ def first_value(env: Mapping[str, str], *names: str) -> str | None:
         if value:
             return value
     return None
+
+
+def split_pairs(value: Any) -> Any:
+    """'a=1, b=2' -> {'a': '1', 'b': '2'} (pairs without '=' or a key are dropped); other values pass."""
+    if isinstance(value, str):
+        pairs = (p.partition("=") for p in value.split(","))
+        return {k.strip(): v.strip() for k, sep, v in pairs if sep and k.strip()}
+    return value
 
 
 class EnvSettings(BaseModel):
@@ -139,6 +147,24 @@ class HFSettings(EnvSettings):
     model_cache_seconds: float = setting(
         600.0, "HUGGINGGPT_MODEL_CACHE_SECONDS", ge=0, description="How long Hub model lists are kept."
     )
+    # Local inference (README, "Local models"): off unless asked for; needs the `local` extra.
+    backend: Literal["router", "local", "hybrid"] = setting(
+        "router",
+        "HUGGINGGPT_BACKEND",
+        description="router: HF only; local: this machine only; hybrid: local first, then the router.",
+    )
+    local_models: dict[str, str] = setting(
+        {}, "HUGGINGGPT_LOCAL_MODELS", description="task=Hub id or folder,... run on this machine."
+    )
+    local_download: bool = setting(
+        False, "HUGGINGGPT_LOCAL_DOWNLOAD", description="Download a local model missing from the HF cache."
+    )
+    local_workers: int = setting(
+        0, "HUGGINGGPT_LOCAL_WORKERS", ge=0, le=64, description="Threads running local models (0: per core)."
+    )
+    local_device: str = setting(
+        "auto", "HUGGINGGPT_LOCAL_DEVICE", description="Where local models run: auto, cpu, cuda, cuda:1, mps."
+    )
 
     # The MCP server (tools/mcp): `python -m tools.mcp` / `hugginggpt-mcp`
     mcp_host: str = setting(
@@ -181,6 +207,30 @@ class HFSettings(EnvSettings):
     @classmethod
     def _provider_lower(cls, value: str) -> str:
         return value.strip().lower() or "auto"
+
+    @field_validator("backend", "local_device", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("local_models", mode="before")
+    @classmethod
+    def _local_models(cls, value: Any) -> Any:
+        from tools.local_tasks import LOCAL_TASKS  # data only; imported here to keep settings first
+        from tools.tasks import task_id
+
+        pairs = split_pairs(value)
+        if not isinstance(pairs, dict):
+            return pairs
+        models: dict[str, str] = {}
+        for task, model in pairs.items():
+            key = task_id(str(task))
+            if key not in LOCAL_TASKS:
+                raise ValueError(
+                    f"'{task}' is not a task that runs locally; those are {', '.join(LOCAL_TASKS)}"
+                )
+            models[key] = str(model).strip()
+        return models
 
     @property
     def input_dirs(self) -> tuple[Path, ...]:
