@@ -405,6 +405,9 @@ def test_local_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch, wo
     monkeypatch.setenv("HUGGINGGPT_BACKEND", "gpu")
     with pytest.raises(ValidationError, match="'router', 'local' or 'hybrid'"):
         HFSettings.from_env(env_file=None)
+    assert HFSettings(local_device=" CUDA:1 ").local_device == "cuda:1"
+    with pytest.raises(ValidationError, match="local_device"):
+        HFSettings(local_device="gpu")
 
 
 def test_the_local_backend_needs_no_hf_token(monkeypatch: pytest.MonkeyPatch, workdir: Path) -> None:

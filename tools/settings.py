@@ -163,7 +163,10 @@ class HFSettings(EnvSettings):
         0, "HUGGINGGPT_LOCAL_WORKERS", ge=0, le=64, description="Threads running local models (0: per core)."
     )
     local_device: str = setting(
-        "auto", "HUGGINGGPT_LOCAL_DEVICE", description="Where local models run: auto, cpu, cuda, cuda:1, mps."
+        "auto",
+        "HUGGINGGPT_LOCAL_DEVICE",
+        pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$",
+        description="Where local models run: auto, cpu, cuda, cuda:1, mps.",
     )
 
     # The MCP server (tools/mcp): `python -m tools.mcp` / `hugginggpt-mcp`
