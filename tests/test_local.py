@@ -439,6 +439,29 @@ def test_nothing_imports_torch_unless_a_local_model_runs(
     assert seen == {"router": [], "hybrid": ["torch", "transformers"]}
 
 
+def test_without_the_local_extra_a_local_attempt_fails_in_one_sentence(
+    tiny: dict[str, Path], workdir: Path
+) -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['torch'] = None  # as if the `local` extra were not installed\n"
+        "from tools import HFSettings, HuggingFaceToolkit\n"
+        "kit = HuggingFaceToolkit(settings=HFSettings(backend='local', local_models={'fill-mask': sys.argv[1]}))\n"
+        "tool = next(t for t in kit.get_tools() if t.name == 'fill_mask')\n"
+        "try:\n"
+        "    tool.invoke({'text': 'Sheep eat [MASK].'})\n"
+        "except Exception as error:\n"
+        "    print(error)\n"
+    )  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code, str(tiny["fill-mask"])], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.stdout.strip() == (
+        f"fill-mask failed with {tiny['fill-mask']}: {tiny['fill-mask']} needs a library this machine lacks "
+        "(ModuleNotFoundError: import of torch halted; None in sys.modules; the `local` extra has the usual ones: "
+        "pip install 'hugginggpt-langchain[local]')."
+    ), done.stderr[-2000:]
+
+
 # ---- the agent: one step on the router, one on this machine ----
 async def test_agent_turn_with_a_local_step(
     openai_stand_in: OpenAIStandIn, hf_stand_in: HFStandIn, workdir: Path

@@ -81,13 +81,19 @@ def _first_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0][:160]}" if text else type(error).__name__
 
 
+def _out_of_memory(error: BaseException) -> bool:
+    return (
+        isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError"
+    )  # torch's, not imported
+
+
 def _load_failure(error: BaseException, task: str, ref: str, timeout: float) -> AttemptFailed:
     if isinstance(error, AttemptFailed):
         return error
     if isinstance(error, ImportError):
-        return AttemptFailed(Failure(Cause.UNSUPPORTED, f"local models need the `local` extra ({EXTRA}): "
-                                     f"{_first_line(error)}"))  # fmt: skip
-    if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
+        return AttemptFailed(Failure(Cause.UNSUPPORTED, f"{ref} needs a library this machine lacks "
+                                     f"({_first_line(error)}; the `local` extra has the usual ones: {EXTRA})"))  # fmt: skip
+    if _out_of_memory(error):
         return AttemptFailed(Failure(Cause.SERVER, f"out of memory loading the local model {ref}"))
     if isinstance(error, HfHubHTTPError):  # a download (HUGGINGGPT_LOCAL_DOWNLOAD=true) that failed
         return AttemptFailed(classify(error, timeout))
@@ -98,7 +104,7 @@ def _load_failure(error: BaseException, task: str, ref: str, timeout: float) -> 
 def _run_failure(error: Exception) -> AttemptFailed:
     if isinstance(error, AttemptFailed):
         return error
-    if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
+    if _out_of_memory(error):
         return AttemptFailed(Failure(Cause.SERVER, "the local model ran out of memory"))
     return AttemptFailed(Failure(Cause.UNSUPPORTED, f"the local model could not take this input "
                                  f"({_first_line(error)})"))  # fmt: skip
