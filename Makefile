@@ -16,13 +16,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e .
 	@touch $@
 
-# The dev install includes the `local` extra (the local tests run in CI). torch goes first, pinned: its CPU
+# The dev extra includes the `local` one (the local tests run in CI). torch goes first, pinned: its CPU
 # build lies on this disk and the extra's range admits it, so pip adds nothing bigger (a plain `torch`
 # would pull a CUDA build of several GB).
 TORCH ?= torch==2.13.0
 $(DEV_STAMP): $(STAMP) pyproject.toml
 	$(PY) -m pip install -q "$(TORCH)"
-	$(PY) -m pip install -q -e ".[dev,local]"
+	$(PY) -m pip install -q -e ".[dev]"
 	@touch $@
 
 $(SERVE_STAMP): $(STAMP) pyproject.toml
