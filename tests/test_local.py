@@ -422,7 +422,7 @@ def test_nothing_imports_torch_unless_a_local_model_runs(
         "import sys, json\n"
         "from agent import AgentSettings, build_agent\n"
         "from tools import HFSettings, HuggingFaceToolkit\n"
-        "import agent.cli, agent.web\n"
+        "import agent.cli, agent.web, tools.mcp.server\n"
         "kit = HuggingFaceToolkit(settings=HFSettings(backend=sys.argv[1], local_models={'fill-mask': sys.argv[2]}))\n"
         "tools = {t.name: t for t in kit.get_tools()}\n"
         "build_agent(AgentSettings(openai_api_key='sk-test', backend=sys.argv[1]))\n"
