@@ -295,7 +295,7 @@ def test_hybrid_runs_a_local_task_locally(
     tool = tool_of(toolkit("hybrid", tiny), "fill-mask")
     message = ok(tool.invoke(call(tool, text="Sheep eat [MASK].")))
     assert message.artifact["provider"] == "local" and message.artifact["failed_attempts"] == []
-    assert hf_stand_in.inference_requests() == []
+    assert hf_stand_in.requests == []  # the Hub is asked for the router's models only if local fails
 
 
 def test_hybrid_falls_back_to_the_router_when_the_input_is_too_long(
@@ -336,6 +336,36 @@ def test_hybrid_sends_a_task_without_a_local_model_to_the_router(
     message = ok(tool.invoke(call(tool, text="I like you")))
     assert message.artifact["provider"] != "local" and message.artifact["failed_attempts"] == []
     assert len(hf_stand_in.inference_requests(task="text-classification")) == 1
+
+
+@pytest.fixture
+def dead_hub() -> Any:
+    """huggingface_hub routed to a loopback port nobody listens on: every connection is refused."""
+    import socket
+
+    from tests.stand_ins.routing import route_hf_to, unroute_hf
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    route_hf_to(dead)
+    yield dead
+    unroute_hf()
+
+
+def test_hybrid_runs_offline_when_the_local_model_serves(
+    tiny: dict[str, Path], dead_hub: str, workdir: Path
+) -> None:
+    """The Hub out of reach: the local model serves at once, since the Hub is asked only if it fails."""
+
+    def lookups() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name == "hub-lookup"}
+
+    tool = tool_of(toolkit("hybrid", tiny, timeout=2.0), "fill-mask")
+    before, started = lookups(), time.monotonic()
+    message = ok(tool.invoke(call(tool, text="Sheep eat [MASK].")))
+    assert message.artifact["provider"] == "local" and time.monotonic() - started < 2.0
+    assert lookups() <= before  # no Hub look-up was started
 
 
 def test_hybrid_find_models_lists_the_local_model_first(

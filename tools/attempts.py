@@ -4,6 +4,8 @@
 (model, provider) attempt and the seconds to wait before it. A failure is described by `tools.errors`;
 a 429 retries the same model after its Retry-After (up to `rate_limit_retries` times, capped at
 `max_retry_wait`), a failure tied to the model falls back to the next one, any other ends the plan.
+Attempts that are worth finding only if the first ones fail (hybrid's router ones, after the local model)
+come from `more`, asked once the others are used up (off the event loop in `run_async`).
 """
 
 from __future__ import annotations
@@ -43,15 +45,25 @@ class Step:
 class AttemptPlan:
     """The attempts of one call in order, the failures met, and the error once nothing is left."""
 
-    def __init__(self, task: str, attempts: list[Attempt], settings: HFSettings) -> None:
+    def __init__(
+        self,
+        task: str,
+        attempts: list[Attempt],
+        settings: HFSettings,
+        more: Callable[[], list[Attempt]] | None = None,
+    ) -> None:
         self.task = task
         self.attempts = attempts
         self.settings = settings
+        self.more = more  # asked only once these attempts are used up (hybrid: the router's, after local)
         self.failed: list[FailedAttempt] = []
         self.last: tuple[Attempt, Failure] | None = None
+        self._next = 0
 
     def __iter__(self) -> Iterator[Step]:
-        for attempt in self.attempts:
+        while self._next < len(self.attempts):
+            attempt = self.attempts[self._next]
+            self._next += 1
             failure: Failure | None = None
             for retry in range(self.settings.rate_limit_retries + 1):
                 wait, self.last = self._wait(retry), None
@@ -83,6 +95,13 @@ class AttemptPlan:
             )
         )
 
+    def extend(self) -> bool:
+        """Add the attempts `more` gives (it is asked once); False when there are none."""
+        more, self.more = self.more, None
+        added = more() if more else []
+        self.attempts = [*self.attempts, *added]
+        return bool(added)
+
     @contextmanager
     def trying(self, step: Step) -> Iterator[None]:
         """Run one attempt: a tool error (refused input, a local failure) ends the call as it is; any other
@@ -106,17 +125,21 @@ class AttemptPlan:
 
 def run_sync(plan: AttemptPlan, attempt_once: Callable[[Attempt], T]) -> T:
     """Drive `plan`, blocking: the first attempt that succeeds gives the result."""
-    for step in plan:
-        time.sleep(step.wait)
-        with plan.trying(step):
-            return attempt_once(step.attempt)
-    raise plan.exhausted()
+    while True:
+        for step in plan:
+            time.sleep(step.wait)
+            with plan.trying(step):
+                return attempt_once(step.attempt)
+        if not plan.extend():
+            raise plan.exhausted()
 
 
 async def run_async(plan: AttemptPlan, attempt_once: Callable[[Attempt], Awaitable[T]]) -> T:
     """Drive `plan` on the event loop: the first attempt that succeeds gives the result."""
-    for step in plan:
-        await asyncio.sleep(step.wait)
-        with plan.trying(step):
-            return await attempt_once(step.attempt)
-    raise plan.exhausted()
+    while True:
+        for step in plan:
+            await asyncio.sleep(step.wait)
+            with plan.trying(step):
+                return await attempt_once(step.attempt)
+        if plan.more is None or not await asyncio.to_thread(plan.extend):
+            raise plan.exhausted()

@@ -258,21 +258,30 @@ class ModelCatalog:
         return providers if wanted == "auto" else tuple(p for p in providers if p == wanted)
 
     def attempts(self, task: str, model: str | None = None) -> list[Attempt]:
-        """What to try, in order, by HUGGINGGPT_BACKEND: `router` the router's attempts; `local` only the
+        """What to try first, by HUGGINGGPT_BACKEND: `router` the router's attempts; `local` only the
         task's local model (or a one-sentence refusal naming the setting that would serve the call);
-        `hybrid` the local model first, then the router's attempts."""
-        task = task_id(task)
-        local = [Attempt(c.id, LOCAL) for c in self.local_candidates(task) if model in (None, c.id)]
-        if self.settings.backend == "local":
-            if not local:
-                raise TaskError(local_refusal(task, model, self.settings))
-            return local
-        try:
-            return local + self.routed_attempts(task, model)
-        except HubUnavailable:
-            if local:  # hybrid, the Hub out of reach: the local model still runs
-                return local
-            raise
+        `hybrid` the local model if the task has one (the router's attempts come after it, from
+        `later_attempts`, only if it fails), else the router's."""
+        local = self._local_attempts(task, model)
+        if self.settings.backend == "local" and not local:
+            raise TaskError(local_refusal(task_id(task), model, self.settings))
+        return local or self.routed_attempts(task, model)
+
+    def later_attempts(self, task: str, model: str | None = None) -> Callable[[], list[Attempt]] | None:
+        """With `hybrid`, the router's attempts after a failed local one: the Hub is asked only then."""
+        if self.settings.backend != "hybrid" or not self._local_attempts(task, model):
+            return None
+
+        def routed() -> list[Attempt]:
+            try:
+                return self.routed_attempts(task, model)
+            except HubUnavailable:  # out of reach: the local model's failure is the answer
+                return []
+
+        return routed
+
+    def _local_attempts(self, task: str, model: str | None) -> list[Attempt]:
+        return [Attempt(c.id, LOCAL) for c in self.local_candidates(task) if model in (None, c.id)]
 
     def routed_attempts(self, task: str, model: str | None = None) -> list[Attempt]:
         """The router's attempts, bounded by `max_attempts`.

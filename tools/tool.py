@@ -79,7 +79,8 @@ class TaskCall:
                 f"{self.spec.task} is not served by any inference provider today, so it cannot run here"
                 " (a dedicated Inference Endpoint URL can be passed as `model`)."
             )
-        self.plan = AttemptPlan(self.spec.task, attempts, self.backend.settings)
+        later = self.backend.catalog.later_attempts(self.spec.task, self.model)
+        self.plan = AttemptPlan(self.spec.task, attempts, self.backend.settings, more=later)
         return self.plan
 
     def client_args(self) -> dict[str, Any]:
