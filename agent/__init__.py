@@ -10,8 +10,18 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from agent.build import AGENT_NAME, build_agent, system_prompt
-    from agent.events import AnswerDelta, Event, ToolFinished, ToolStarted, TurnDone, TurnSummary, run_turn
+    from agent.events import (
+        AnswerDelta,
+        Event,
+        ThreadWaiting,
+        ToolFinished,
+        ToolStarted,
+        TurnDone,
+        TurnSummary,
+        run_turn,
+    )
     from agent.settings import AgentSettings, MissingSetting
+    from agent.store import ConversationStore, open_store
 
 _WHERE = {
     "AGENT_NAME": "agent.build",
@@ -19,6 +29,7 @@ _WHERE = {
     "system_prompt": "agent.build",
     "AnswerDelta": "agent.events",
     "Event": "agent.events",
+    "ThreadWaiting": "agent.events",
     "ToolFinished": "agent.events",
     "ToolStarted": "agent.events",
     "TurnDone": "agent.events",
@@ -26,18 +37,23 @@ _WHERE = {
     "run_turn": "agent.events",
     "AgentSettings": "agent.settings",
     "MissingSetting": "agent.settings",
+    "ConversationStore": "agent.store",
+    "open_store": "agent.store",
 }
 __all__ = [
     "AGENT_NAME",
     "AgentSettings",
     "AnswerDelta",
+    "ConversationStore",
     "Event",
     "MissingSetting",
+    "ThreadWaiting",
     "ToolFinished",
     "ToolStarted",
     "TurnDone",
     "TurnSummary",
     "build_agent",
+    "open_store",
     "run_turn",
     "system_prompt",
 ]

@@ -63,9 +63,15 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
         ToolRetryMiddleware,
     )
 
-    from agent.middleware import SafeToolArgsMiddleware, StepCountingToolCallLimit, ToolFailureMiddleware
+    from agent.middleware import (
+        InterruptedCallsMiddleware,
+        SafeToolArgsMiddleware,
+        StepCountingToolCallLimit,
+        ToolFailureMiddleware,
+    )
 
     stack: list[AgentMiddleware[Any, Any, Any]] = [
+        InterruptedCallsMiddleware(),
         ModelCallLimitMiddleware(run_limit=settings.max_model_calls, exit_behavior="end"),
         StepCountingToolCallLimit(run_limit=settings.max_tool_calls, exit_behavior="continue"),
         SummarizationMiddleware(
@@ -103,7 +109,9 @@ def build_agent(
     """Build the HuggingGPT agent graph.
 
     `tools` defaults to every served HF task tool plus `find_models` and `run_plan`; `extra_tools` are added.
-    `model` defaults to ChatOpenAI from the settings. Pass a `checkpointer` to keep conversations.
+    `model` defaults to ChatOpenAI from the settings. Pass a `checkpointer` to keep conversations: the
+    CLI and web UI pass the conversation store's (`(await agent.store.open_store(settings)).saver`, SQLite
+    or PostgreSQL from the settings) and run turns with `run_turn(..., store=store)`.
     Runs are traced to LangSmith when `LANGSMITH_TRACING=true` (see agent/tracing.py).
     """
     from langchain.agents import create_agent

@@ -85,7 +85,8 @@ def load_agent_modules() -> None:
     import langchain_openai  # noqa: F401
     import langgraph.checkpoint.sqlite.aio  # noqa: F401
 
-    import agent.console  # noqa: F401
+    import agent.console
+    import agent.store  # noqa: F401
 
 
 def preload(args: argparse.Namespace) -> threading.Thread | None:
@@ -98,7 +99,6 @@ def preload(args: argparse.Namespace) -> threading.Thread | None:
 
 
 async def chat(args: argparse.Namespace, settings: Any) -> int:
-    settings.output_dir.mkdir(parents=True, exist_ok=True)
     loader = preload(args)
     turns = user_turns(args)
     first = next(turns, None)  # on a terminal `you>` shows now, while the modules load behind it
@@ -107,18 +107,18 @@ async def chat(args: argparse.Namespace, settings: Any) -> int:
     if loader is not None:
         loader.join()  # never import the same modules from two threads at once
 
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
     from agent import build_agent
     from agent.console import Renderer
+    from agent.store import open_store
 
     thread = args.thread or f"run-{uuid.uuid4().hex[:8]}"
     renderer = Renderer(json_mode=args.json, verbose=args.verbose)
     config = {"tags": list(args.tag), "metadata": {**metadata(args.metadata), "thread_id": thread}}
-    async with AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_path)) as saver:
-        agent = build_agent(settings, checkpointer=saver)
+    async with await open_store(settings) as store:
+        settings.output_dir.mkdir(parents=True, exist_ok=True)
+        agent = build_agent(settings, checkpointer=store.saver)
         for text in itertools.chain([first], turns):
-            if not await renderer.turn(agent, text, thread, config):
+            if not await renderer.turn(agent, text, thread, config, store):
                 return EXIT_INTERRUPTED if args.prompt is not None else EXIT_OK
     return EXIT_OK
 
@@ -126,6 +126,7 @@ async def chat(args: argparse.Namespace, settings: Any) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from agent.settings import AgentSettings, MissingSetting
+    from agent.store import StoreUnavailable
 
     try:
         overrides = {"openai_model": args.model} if args.model else {}
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             return list_tools(settings)
         settings.require_keys()
         return asyncio.run(chat(args, settings))
-    except MissingSetting as error:
+    except (MissingSetting, StoreUnavailable) as error:  # a setting to fix: nothing was run or written
         print(f"{program_name()}: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

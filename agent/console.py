@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from agent.events import (
     AnswerDelta,
+    ThreadWaiting,
     ToolFinished,
     ToolStarted,
     TurnDone,
@@ -40,9 +41,17 @@ class Renderer:
         # In JSON mode stdout carries only JSON; progress goes to stderr.
         self.out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
         self.progress = Console(file=sys.stderr if json_mode else sys.stdout, highlight=False, soft_wrap=True)
+        self.said_waiting = False
 
     def show(self, event: Any, streamed: list[str]) -> None:
-        if isinstance(event, ToolStarted):
+        if isinstance(event, ThreadWaiting):
+            if not self.said_waiting:  # once a turn (the wait is bounded)
+                self.said_waiting = True
+                self.progress.print(
+                    f"[yellow]⏳ thread {escape(repr(event.thread))} is busy with another turn; "
+                    f"waiting up to {event.limit:g} s…[/]"
+                )
+        elif isinstance(event, ToolStarted):
             self.progress.print(
                 f"[cyan]▶ {event.name}[/]{_step(event.step)} {escape(_args_preview(event.args))}"
             )
@@ -76,11 +85,14 @@ class Renderer:
                 f"[yellow]{len(summary.failed)} task(s) failed; the answer says what is missing.[/]"
             )
 
-    async def turn(self, agent: Any, text: str, thread: str, config: dict[str, Any]) -> bool:
-        """Run and show one turn; False if the user interrupted it."""
+    async def turn(
+        self, agent: Any, text: str, thread: str, config: dict[str, Any], store: Any = None
+    ) -> bool:
+        """Run and show one turn (on `store`'s thread lock when given); False if the user interrupted it."""
         streamed: list[str] = []
+        self.said_waiting = False
         try:
-            async for event in run_turn(agent, text, thread=thread, config=config):
+            async for event in run_turn(agent, text, thread=thread, config=config, store=store):
                 if isinstance(event, TurnDone):
                     self.finish(event.summary, streamed)
                 else:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 
 import openai
 from pydantic import ValidationError
 
 from agent.settings import AgentSettings
+from agent.store import StoreError
 
 ENV_NAMES = {field: names[0] for field, names in AgentSettings.env_names().items()}  # documented names
 
@@ -37,6 +39,19 @@ def describe_error(error: BaseException) -> str:
         first = error.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "setting"
         return f"{ENV_NAMES.get(field, field)} is invalid: {first['msg']}."
+    if isinstance(error, StoreError):
+        return str(error)
+    if _is_postgres_error(error):
+        cause = " ".join(str(error).split())[:200] or type(error).__name__
+        return (
+            f"the conversation store in PostgreSQL could not be used ({cause}); "
+            "check HUGGINGGPT_DATABASE_URL and that the server is running."
+        )
     if isinstance(error, sqlite3.Error):
         return f"the conversation store could not be used ({error}); check HUGGINGGPT_OUTPUT_DIR."
     return f"unexpected error ({type(error).__name__}: {str(error)[:200]}); run with --verbose for details."
+
+
+def _is_postgres_error(error: BaseException) -> bool:
+    psycopg = sys.modules.get("psycopg")  # loaded only when HUGGINGGPT_DATABASE_URL is used
+    return psycopg is not None and isinstance(error, psycopg.Error)

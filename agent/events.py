@@ -10,11 +10,28 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    RemoveMessage,
+    ToolMessage,
+)
+from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from tools.plan import PLAN_TOOL, STEP_EVENT
+
+if TYPE_CHECKING:
+    from agent.store import ConversationStore
+
+
+# Each step is saved before the next one starts: a turn killed half way (kill -9, a crash, a lost database
+# server) keeps every step that finished, and a failed save ends the turn at once. ("async" may lose the
+# last step; "exit" saves only at the end, so a killed turn loses the user's request too.)
+DURABILITY = "sync"
 
 
 @dataclass(frozen=True)
@@ -95,6 +112,15 @@ def started_events(message: AIMessage) -> list[ToolStarted]:
 
 
 @dataclass(frozen=True)
+class ThreadWaiting:
+    """Another turn is running on this thread: this one waits (up to `limit` seconds) before it starts."""
+
+    thread: str
+    waited: float
+    limit: float
+
+
+@dataclass(frozen=True)
 class AnswerDelta:
     text: str
 
@@ -121,7 +147,7 @@ class TurnDone:
     summary: TurnSummary
 
 
-Event = ToolStarted | ToolFinished | AnswerDelta | TurnDone
+Event = ThreadWaiting | ToolStarted | ToolFinished | AnswerDelta | TurnDone
 
 
 def answer_already_shown(shown: str, answer: str) -> bool:
@@ -203,14 +229,50 @@ class _Turn:
 
 
 async def run_turn(
-    agent: Any, text: str, *, thread: str, config: dict[str, Any] | None = None
+    agent: Any,
+    text: str,
+    *,
+    thread: str,
+    config: dict[str, Any] | None = None,
+    store: ConversationStore | None = None,
 ) -> AsyncIterator[Event]:
-    """Run one user turn on `thread`, yielding progress events and finally `TurnDone`."""
+    """Run one user turn on `thread`, yielding progress events and finally `TurnDone`.
+
+    With the `store` the agent saves to, the turn is the thread's only writer while it runs (it waits for
+    another turn on the thread first, with `ThreadWaiting` events) and the thread's superseded
+    checkpoints are dropped after it.
+    """
+    if store is None:
+        async for event in _stream(agent, text, thread, config):
+            yield event
+        return
+    writer = store.writer(thread)
+    async for waited in writer.wait():
+        yield ThreadWaiting(thread, round(waited, 1), store.wait)
+    try:
+        async for event in _stream(agent, text, thread, config):
+            yield event
+        await store.prune(thread)
+    finally:
+        await writer.release()
+
+
+def _rewrite(messages: list[Any]) -> bool:
+    """A node that replaces the whole history (repairing or summarising it) reports nothing new."""
+    return bool(messages) and isinstance(messages[0], RemoveMessage)
+
+
+async def _stream(agent: Any, text: str, thread: str, config: dict[str, Any] | None) -> AsyncIterator[Event]:
     turn = _Turn(thread)
     run_config = {**(config or {})}
     run_config["configurable"] = {**run_config.get("configurable", {}), "thread_id": thread}
     stream = agent.astream(
-        {"messages": [HumanMessage(text)]}, config=run_config, stream_mode=["updates", "messages", "custom"]
+        {"messages": [HumanMessage(text)]},
+        config=run_config,
+        stream_mode=["updates", "messages", "custom"],
+        durability=DURABILITY
+        if isinstance(getattr(agent, "checkpointer", None), BaseCheckpointSaver)
+        else None,
     )
     async for mode, payload in stream:
         if mode == "messages":
@@ -226,7 +288,10 @@ async def run_turn(
                     yield event
             continue
         for update in (payload or {}).values():
-            for message in (update or {}).get("messages", []) if isinstance(update, dict) else []:
+            messages = list((update or {}).get("messages", [])) if isinstance(update, dict) else []
+            if _rewrite(messages):
+                continue
+            for message in messages:
                 if isinstance(message, AIMessage):
                     for event in turn.model_update(message):
                         yield event

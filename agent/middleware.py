@@ -1,5 +1,10 @@
-"""Two small middlewares where langchain's own stop short.
+"""Small middlewares where langchain's own stop short.
 
+- `InterruptedCallsMiddleware`: a turn that ended early (Ctrl-C, a signal, kill -9, a full disk, a lost
+  database) leaves a saved assistant message whose tool calls have no answers, and every LLM API refuses
+  such a history. Before the agent runs, each unanswered call gets an error `ToolMessage` saying it was
+  interrupted, right after its assistant message (so the model knows, and may call it again); threads
+  saved by earlier versions (`human, ai(tool_calls), human`) are repaired the same way.
 - `ToolFailureMiddleware`: like `ToolErrorMiddleware` (a failed tool becomes an error `ToolMessage` the
   model can react to), but it keeps what the tool knew as the message's artifact (which models were tried
   and why they failed) and bounds every error text, so hostile arguments are not echoed back in bulk.
@@ -17,9 +22,10 @@ from typing import Any
 
 from langchain.agents.middleware import AgentMiddleware, ToolCallLimitMiddleware
 from langchain.agents.middleware.types import ModelRequest, ModelResponse, ToolCallRequest
-from langchain_core.messages import AIMessage, ToolCall, ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, RemoveMessage, ToolCall, ToolMessage
 from langchain_core.tools import ToolException
 from langgraph.errors import GraphBubbleUp
+from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.types import Command
 
 from tools.plan import PLAN_TOOL
@@ -27,6 +33,10 @@ from tools.text import shorten
 
 MAX_ERROR_CHARS = 1200
 INT64 = 2**63 - 1
+INTERRUPTED = (
+    "Error: this call was interrupted before it finished (its turn was stopped: Ctrl-C, a signal, a crash "
+    "or a full disk), so its result is unknown; call the tool again if it is still needed."
+)
 
 
 class ToolFailureMiddleware(AgentMiddleware):
@@ -136,3 +146,52 @@ class StepCountingToolCallLimit(ToolCallLimitMiddleware):
                 allowed.append(call)
                 thread_count, run_count = thread_count + extra + 1, run_count + extra + 1
         return allowed, blocked, thread_count, run_count
+
+
+def _interrupted(call: dict[str, Any]) -> ToolMessage:
+    return ToolMessage(INTERRUPTED, tool_call_id=call["id"] or "", name=call["name"], status="error")
+
+
+def answered_in_place(messages: list[AnyMessage]) -> list[AnyMessage] | None:
+    """The history with every tool call answered by the tool messages right after its assistant message
+    (a later answer is moved up, a missing one becomes an "interrupted" error); None if it already is."""
+    answers = {m.tool_call_id: m for m in messages if isinstance(m, ToolMessage)}
+    moved: set[str] = set()
+    out: list[AnyMessage] = []
+    i = 0
+    while i < len(messages):
+        message = messages[i]
+        i += 1
+        if isinstance(message, ToolMessage) and message.tool_call_id in moved:
+            continue  # already placed after its call
+        out.append(message)
+        if not isinstance(message, AIMessage) or not message.tool_calls:
+            continue
+        answered = set()
+        while i < len(messages) and isinstance(messages[i], ToolMessage):
+            answer = messages[i]
+            i += 1
+            if isinstance(answer, ToolMessage) and answer.tool_call_id not in moved:
+                out.append(answer)
+                answered.add(answer.tool_call_id)
+        for call in message.tool_calls:
+            if call["id"] in answered:
+                continue
+            late = answers.get(call["id"] or "")
+            if late is not None:
+                moved.add(late.tool_call_id)
+            out.append(late or _interrupted(dict(call)))
+    return out if len(out) != len(messages) or moved else None
+
+
+class InterruptedCallsMiddleware(AgentMiddleware):
+    """Answer the tool calls an earlier, interrupted turn left unanswered, before the model sees them."""
+
+    def before_agent(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        fixed = answered_in_place(list(state["messages"]))
+        if fixed is None:
+            return None
+        return {"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES), *fixed]}
+
+    async def abefore_agent(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        return self.before_agent(state, runtime)

@@ -63,6 +63,19 @@ class AgentSettings(HFSettings):
     trace_metadata: dict[str, str] = setting(
         {}, "HUGGINGGPT_TRACE_METADATA", description="key=value,... on every run."
     )
+    # The conversation store (agent/store.py).
+    database_url: SecretStr | None = setting(
+        None,
+        "HUGGINGGPT_DATABASE_URL",
+        description="postgresql:// URL of the conversation store (default: SQLite in the output folder).",
+    )
+    thread_wait: float = setting(
+        120.0,
+        "HUGGINGGPT_THREAD_WAIT",
+        ge=0,
+        le=86_400,
+        description="Seconds a turn waits while another turn runs on the same thread.",
+    )
     # The web UI.
     web_host: str = setting("127.0.0.1", "GRADIO_SERVER_NAME", description="Address the web UI listens on.")
     web_port: int = setting(

@@ -1,7 +1,8 @@
 """The web UI: a Gradio chat that renders `agent.events.run_turn` — steps, inline media, what ran.
 
 Rendering only: the agent, its settings and its event stream are the CLI's. Each browser session is its
-own conversation thread (kept in the same SQLite checkpointer as the CLI); `?thread=NAME` resumes one.
+own conversation thread (kept in the same conversation store as the CLI, agent/store.py); `?thread=NAME`
+resumes one, and two tabs (or processes) on one thread take turns.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from agent.errors import describe_error
 from agent.events import (
     AnswerDelta,
     Event,
+    ThreadWaiting,
     ToolFinished,
     ToolStarted,
     TurnDone,
@@ -35,6 +37,7 @@ from agent.events import (
     run_turn,
 )
 from agent.settings import AgentSettings, MissingSetting
+from agent.store import ConversationStore
 
 UPLOADS = "uploads"
 ATTACHED = "\n\nAttached files:"
@@ -109,6 +112,7 @@ class TurnView:
         self.session = session
         self.steps: dict[str, int] = {}
         self.answer_at: int | None = None
+        self.waiting_at: int | None = None
         self.streamed = ""
 
     def user(self, text: str, files: Sequence[str] = ()) -> None:
@@ -117,7 +121,9 @@ class TurnView:
         messages.append({"role": "user", "content": text or "(files attached)"})
 
     def apply(self, event: Event) -> None:
-        if isinstance(event, ToolStarted):
+        if isinstance(event, ThreadWaiting):
+            self.waiting(event)
+        elif isinstance(event, ToolStarted):
             self.started(event)
         elif isinstance(event, ToolFinished):
             self.finished(event)
@@ -128,6 +134,18 @@ class TurnView:
             if answer and not answer_already_shown(self.streamed, answer):
                 self.answer_at = None
                 self.delta(answer)
+
+    def waiting(self, event: ThreadWaiting) -> None:
+        """Another turn (another tab or process) is running on this thread: say so while this one waits."""
+        note = (
+            f"⏳ Another turn on this conversation is still running; waiting up to {event.limit:g} s "
+            f"(waited {event.waited:.0f} s)…"
+        )
+        if self.waiting_at is None:
+            self.waiting_at = len(self.session.messages)
+            self.session.messages.append({"role": "assistant", "content": note})
+        else:
+            self.session.messages[self.waiting_at]["content"] = note
 
     def started(self, event: ToolStarted) -> None:
         self.answer_at = None
@@ -246,41 +264,38 @@ class WebApp:
         except MissingSetting as error:
             self.problem = str(error)
         self._agent: Any = None
-        self._conn: Any = None
+        self.store: ConversationStore | None = None
         self._lock: asyncio.Lock | None = None
         self.demo = self._blocks()
 
     async def agent(self) -> Any:
-        """The agent, built on first use in the server's event loop with the SQLite checkpointer."""
+        """The agent, built on first use in the server's event loop, on the conversation store."""
         if self._agent is not None:
             return self._agent
         self._lock = self._lock or asyncio.Lock()
         async with self._lock:
             if self._agent is None:
-                import aiosqlite
-                from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
                 from agent.build import build_agent
+                from agent.store import open_store
 
+                self.store = await open_store(self.settings)
                 self.settings.output_dir.mkdir(parents=True, exist_ok=True)
-                self._conn = await aiosqlite.connect(str(self.settings.checkpoint_path))
-                saver = AsyncSqliteSaver(self._conn)
                 self._agent = build_agent(
-                    self.settings, model=self.model, tools=self.tools, checkpointer=saver
+                    self.settings, model=self.model, tools=self.tools, checkpointer=self.store.saver
                 )
         return self._agent
 
     def close(self) -> None:
-        """Stop the SQLite connection's thread, from outside the server's loop (at exit)."""
-        if self._conn is not None:
-            self._conn.stop()
-            self._conn = None
+        """Let go of the store from outside the server's loop (at exit)."""
+        if self.store is not None:
+            self.store.close()
+            self.store = None
 
     async def aclose(self) -> None:
-        """Close the SQLite connection from inside the loop that opened it."""
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+        """Close the store from inside the loop that opened it."""
+        if self.store is not None:
+            await self.store.aclose()
+            self.store = None
 
     def save_uploads(self, paths: Sequence[str], thread: str) -> list[str]:
         """Copy uploaded files into `<output_dir>/uploads/<thread>/` where the tools may read them."""
@@ -316,7 +331,9 @@ class WebApp:
                 raise MissingSetting(self.problem)
             request = text + (ATTACHED + "".join(f"\n- {f}" for f in files) if files else "")
             config = {"tags": ["web"], "metadata": {"thread_id": session.thread}}
-            async for event in run_turn(await self.agent(), request, thread=session.thread, config=config):
+            agent = await self.agent()
+            turn = run_turn(agent, request, thread=session.thread, config=config, store=self.store)
+            async for event in turn:
                 view.apply(event)
                 yield busy, session.messages, panel(session), session
         except Exception as error:  # never a dead page: one sentence in the chat

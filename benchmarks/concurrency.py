@@ -1,4 +1,6 @@
-"""Concurrency and memory: 50 agent runs at once in one process, one event loop, 50 conversation threads.
+"""Concurrency and memory: 50 agent runs at once in one process, one event loop, 50 conversation threads,
+kept in the real conversation store (`--store sqlite`, the default, or `postgres`; `memory` for LangGraph's
+in-memory saver).
 
 Each run draws its own picture (a prompt naming run i), then captions it and counts its objects in one
 parallel turn, then answers. Latency is injected as in the critical-path benchmark (LLM 0.3 s per turn,
@@ -10,9 +12,11 @@ between runs, and each thread's saved conversation holds only its own request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import re
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -106,40 +110,102 @@ def serve(hf: Any, llm: Any) -> None:
     hf.set_latency(VIDEO_SECONDS, task="text-to-video")
 
 
-async def bench(runs: int) -> dict[str, Any]:
-    out: dict[str, Any] = {"runs": runs}
+class SaveClock:
+    """Seconds spent in the checkpointer's saves (`aput`, `aput_writes`), waiting for its lock included."""
+
+    def __init__(self, saver: Any) -> None:
+        self.seconds, self.saves = 0.0, 0
+        for name in ("aput", "aput_writes"):
+            setattr(saver, name, self._timed(getattr(saver, name)))
+
+    def _timed(self, save: Any) -> Any:
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await save(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+                self.saves += 1
+
+        return timed
+
+    def reset(self) -> None:
+        self.seconds, self.saves = 0.0, 0
+
+
+@contextlib.asynccontextmanager
+async def conversation_store(kind: str, stack: Any) -> AsyncIterator[Any]:
+    """None (LangGraph's in-memory saver), or the real store: SQLite in the scratch folder, or PostgreSQL
+    on a throwaway server with PostgreSQL's default durability settings."""
+    from agent.store import open_postgres, open_sqlite
+
+    if kind == "memory":
+        yield None
+    elif kind == "sqlite":
+        async with await open_sqlite(stack.workdir / "outputs" / "conversations.sqlite", 600) as store:
+            yield store
+    else:
+        from tests import postgres_server
+
+        with postgres_server.running(durable=True) as server:
+            async with await open_postgres(server.create_database("bench"), 600) as store:
+                yield store
+
+
+async def bench(runs: int, kind: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"runs": runs, "store": kind}
     with harness.stack(remote=serve) as stack:
-        agent = stack.agent()
-        warm = [harness.run_prompt(agent, PROMPT.format(subject(1000 + i)), f"warm-{i}") for i in range(4)]
-        await asyncio.gather(*warm)  # imports, Hub look-ups, connections
-        alone = []
-        for i in range(3):
-            _, seconds = await harness.run_prompt(agent, PROMPT.format(subject(2000 + i)), f"alone-{i}")
-            alone.append(seconds)
-        out["alone"] = harness.median(alone)
+        async with conversation_store(kind, stack) as store:
+            if store is None:
+                agent = stack.agent()
+            else:
+                from agent import build_agent
 
-        base_rss = rss_mb()
-        peak_ok = reset_peak()
-        started, cpu = time.perf_counter(), time.process_time()
-        results = await asyncio.gather(
-            *(harness.run_prompt(agent, PROMPT.format(subject(i)), f"run-{i}") for i in range(runs))
-        )
-        out["wall"], out["cpu"] = time.perf_counter() - started, time.process_time() - cpu
-        out["latencies"] = [seconds for _, seconds in results]
-        out["rss_base"], out["rss_peak"] = base_rss, rss_mb("VmHWM") if peak_ok else float("nan")
-
-        problems = [p for i, (summary, _) in enumerate(results) for p in check(i, summary, stack.workdir)]
-        files = [a["path"] for summary, _ in results for a in summary.artifacts]
-        if len(files) != len(set(files)):
-            problems.append("a file appears in two runs' results")
-        for i in range(runs):
-            state = await agent.aget_state({"configurable": {"thread_id": f"run-{i}"}})
-            humans = [m.content for m in state.values["messages"] if m.type == "human"]
-            if humans != [PROMPT.format(subject(i))]:
-                problems.append(f"thread run-{i} holds other requests: {humans}")
-        out["problems"] = problems
-        out["video_alone"], out["videos"] = await videos(stack)
+                agent = build_agent(stack.settings(), checkpointer=store.saver)
+            await measure(agent, store, runs, stack, out)
+            if kind != "postgres":  # the video calls do not touch the store: measured once
+                out["video_alone"], out["videos"] = await videos(stack)
     return out
+
+
+async def measure(agent: Any, store: Any, runs: int, stack: Any, out: dict[str, Any]) -> None:
+    def run(i: int, thread: str) -> Any:
+        return harness.run_prompt(agent, PROMPT.format(subject(i)), thread, store=store)
+
+    clock = SaveClock(store.saver) if store is not None else None
+    await asyncio.gather(*(run(1000 + i, f"warm-{i}") for i in range(4)))  # imports, Hub, connections
+    alone = []
+    if clock is not None:
+        clock.reset()
+    for i in range(3):
+        _, seconds = await run(2000 + i, f"alone-{i}")
+        alone.append(seconds)
+    out["alone"] = harness.median(alone)
+    if clock is not None:
+        out["alone_save_seconds"], out["alone_saves"] = clock.seconds / 3, clock.saves / 3
+
+    base_rss = rss_mb()
+    peak_ok = reset_peak()
+    if clock is not None:
+        clock.reset()
+    started, cpu = time.perf_counter(), time.process_time()
+    results = await asyncio.gather(*(run(i, f"run-{i}") for i in range(runs)))
+    out["wall"], out["cpu"] = time.perf_counter() - started, time.process_time() - cpu
+    if clock is not None:
+        out["save_seconds"], out["saves"] = clock.seconds, clock.saves
+    out["latencies"] = [seconds for _, seconds in results]
+    out["rss_base"], out["rss_peak"] = base_rss, rss_mb("VmHWM") if peak_ok else float("nan")
+
+    problems = [p for i, (summary, _) in enumerate(results) for p in check(i, summary, stack.workdir)]
+    files = [a["path"] for summary, _ in results for a in summary.artifacts]
+    if len(files) != len(set(files)):
+        problems.append("a file appears in two runs' results")
+    for i in range(runs):
+        state = await agent.aget_state({"configurable": {"thread_id": f"run-{i}"}})
+        humans = [m.content for m in state.values["messages"] if m.type == "human"]
+        if humans != [PROMPT.format(subject(i))]:
+            problems.append(f"thread run-{i} holds other requests: {humans}")
+    out["problems"] = problems
 
 
 async def videos(stack: Any) -> tuple[float, float]:
@@ -169,43 +235,73 @@ async def videos(stack: Any) -> tuple[float, float]:
     return alone, time.perf_counter() - started
 
 
+STORES = {"memory": "in-memory saver", "sqlite": "SQLite store", "postgres": "PostgreSQL store"}
+WAITS = {
+    "memory": "",
+    "sqlite": "one SQLite connection: one save at a time per process",
+    "postgres": "for one of the pool's 10 connections, and for the event loop",
+}
+
+
 def summarise(data: dict[str, Any]) -> list[dict[str, Any]]:
     lat = data["latencies"]
     problems = data["problems"]
-    return [
+    store = STORES[data["store"]]
+    rows = [
         {
             "benchmark": "concurrency",
-            "metric": f"{data['runs']} runs at once (3 turns, 3 tools each): throughput",
+            "metric": f"{data['runs']} runs at once (3 turns, 3 tools each), {store}: throughput",
             "value": f"{data['runs'] / data['wall']:.1f} runs/s",
             "note": f"all done in {data['wall']:.2f} s; agent process CPU {data['cpu'] / data['runs'] * 1000:.0f} ms a run",
         },
         {
             "benchmark": "concurrency",
-            "metric": "latency per run under load: p50, p95 (one run alone)",
+            "metric": f"latency per run under load, {store}: p50, p95 (one run alone)",
             "value": f"{harness.median(lat):.2f} s, {harness.percentile(lat, 95):.2f} s",
             "note": f"alone {data['alone']:.2f} s; p95 / alone = {harness.percentile(lat, 95) / data['alone']:.2f}",
         },
+    ]
+    if "save_seconds" in data:
+        saves = max(data["saves"], 1)
+        alone = data["alone_save_seconds"] * 1000
+        rows.append(
+            {
+                "benchmark": "concurrency",
+                "metric": f"checkpoint writes per run (3 model turns): alone, under load; {store}",
+                "value": f"{alone:.0f} ms, {data['save_seconds'] / data['runs'] * 1000:.0f} ms",
+                "note": f"{data['alone_saves']:.0f} saves a run, alone {alone / max(data['alone_saves'], 1):.1f} ms "
+                f"each; under load {data['save_seconds'] / saves * 1000:.1f} ms each, most of it waiting "
+                f"({WAITS[data['store']]}); each step waits for its save",
+            }
+        )
+    rows.append(
         {
             "benchmark": "concurrency",
-            "metric": "memory: agent process RSS before, peak during",
+            "metric": f"memory: agent process RSS before, peak during, {store}",
             "value": f"{data['rss_base']:.0f} MB, {data['rss_peak']:.0f} MB",
             "note": f"+{(data['rss_peak'] - data['rss_base']) / data['runs']:.2f} MB per concurrent run",
-        },
+        }
+    )
+    if "videos" in data:
+        rows.append(
+            {
+                "benchmark": "concurrency",
+                "metric": f"{VIDEOS} text_to_video calls at once ({VIDEO_SECONDS:g} s jobs, polled in threads)",
+                "value": f"{data['videos']:.2f} s",
+                "note": f"one alone {data['video_alone']:.2f} s (job + huggingface_hub's 0.5 s queue poll)",
+            }
+        )
+    rows.append(
         {
             "benchmark": "concurrency",
-            "metric": f"{VIDEOS} text_to_video calls at once ({VIDEO_SECONDS:g} s jobs, polled in threads)",
-            "value": f"{data['videos']:.2f} s",
-            "note": f"one alone {data['video_alone']:.2f} s (job + huggingface_hub's 0.5 s queue poll)",
-        },
-        {
-            "benchmark": "concurrency",
-            "metric": "cross-talk between runs (answers, files, saved threads)",
+            "metric": f"cross-talk between runs (answers, files, saved threads), {store}",
             "value": "none" if not problems else f"{len(problems)} problems",
             "target": "none",
             "ok": not problems,
             "note": "; ".join(problems[:3]),
-        },
-    ]
+        }
+    )
+    return rows
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
@@ -213,9 +309,18 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=RUNS)
+    parser.add_argument("--store", choices=sorted(STORES), default="sqlite", help="where threads are kept")
     args = parser.parse_args(argv)
     harness.prepare_environment()
-    return summarise(asyncio.run(bench(args.runs)))
+    if args.store == "postgres" and not postgres_available():
+        return [harness.skipped("concurrency", f"{STORES['postgres']}: no PostgreSQL binaries installed")]
+    return summarise(asyncio.run(bench(args.runs, args.store)))
+
+
+def postgres_available() -> bool:
+    from tests import postgres_server
+
+    return postgres_server.binaries() is not None
 
 
 if __name__ == "__main__":

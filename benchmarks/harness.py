@@ -180,14 +180,14 @@ def stack(tls_cost: bool = True, remote: Any = None) -> Iterator[Stack]:
 
 
 async def run_prompt(
-    agent: Any, text: str, thread: str, config: dict[str, Any] | None = None
+    agent: Any, text: str, thread: str, config: dict[str, Any] | None = None, store: Any = None
 ) -> tuple[Any, float]:
-    """One turn through `run_turn`; returns (TurnSummary, seconds)."""
+    """One turn through `run_turn` (on `store`'s thread lock when given); returns (TurnSummary, seconds)."""
     from agent.events import TurnDone, run_turn
 
     started = time.perf_counter()
     summary = None
-    async for event in run_turn(agent, text, thread=thread, config=config):
+    async for event in run_turn(agent, text, thread=thread, config=config, store=store):
         if isinstance(event, TurnDone):
             summary = event.summary
     return summary, time.perf_counter() - started
@@ -230,6 +230,11 @@ def table(rows: list[dict[str, Any]]) -> str:
         return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
 
     return "\n".join([line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, body)])
+
+
+def skipped(benchmark: str, why: str) -> dict[str, Any]:
+    """The row of a benchmark that could not run here."""
+    return {"benchmark": benchmark, "metric": why, "value": "skipped"}
 
 
 def emit(rows: list[dict[str, Any]]) -> None:

@@ -15,22 +15,34 @@ import time
 
 from benchmarks.harness import REPO, ROWS_MARK, machine, table
 
-BENCHMARKS = {
-    "critical_path": [],
-    "overhead": [],
-    "startup": [],
-    "prompt_size": [],
-    "concurrency": [],
-    "local": [],
+BENCHMARKS = {  # name: (module in benchmarks/, its arguments)
+    "critical_path": ("critical_path", []),
+    "overhead": ("overhead", []),
+    "startup": ("startup", []),
+    "prompt_size": ("prompt_size", []),
+    "concurrency": ("concurrency", ["--store", "sqlite"]),
+    "concurrency_postgres": ("concurrency", ["--store", "postgres"]),
+    "store_size": ("store_size", []),
+    "local": ("local", []),
 }
-QUICK = {"critical_path": ["--singles", "2", "--chains", "2", "--dags", "3"], "concurrency": ["--runs", "20"]}
+QUICK = {
+    "critical_path": ["--singles", "2", "--chains", "2", "--dags", "3"],
+    "concurrency": ["--runs", "20"],
+    "concurrency_postgres": ["--runs", "20"],
+    "store_size": ["--turns", "25"],
+}
 
 
 def run_one(name: str, args: list[str]) -> tuple[list[dict], float]:
     env = {**os.environ, "BENCH_JSON": "1", "PYTHONPATH": str(REPO)}
     start = time.perf_counter()
+    module, fixed = BENCHMARKS[name]
     done = subprocess.run(
-        [sys.executable, "-m", f"benchmarks.{name}", *args], cwd=REPO, env=env, capture_output=True, text=True
+        [sys.executable, "-m", f"benchmarks.{module}", *fixed, *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     seconds = time.perf_counter() - start
     lines = [line for line in done.stdout.splitlines() if line.startswith(ROWS_MARK)]
@@ -50,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     started = time.perf_counter()
     for name in args.only or BENCHMARKS:
-        extra = [*BENCHMARKS[name], *(QUICK.get(name, []) if args.quick else [])]
+        extra = QUICK.get(name, []) if args.quick else []
         print(f"running {name} ...", file=sys.stderr, flush=True)
         got, seconds = run_one(name, extra)
         print(f"  {name}: {seconds:.0f} s", file=sys.stderr, flush=True)

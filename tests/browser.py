@@ -144,3 +144,18 @@ def clean_env(**extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def send(page: Any, text: str) -> None:
+    """Type a request into the chat's input box and send it."""
+    box = page.locator("#prompt textarea")
+    box.fill(text)
+    box.press("Enter")
+
+
+def wait_idle(page: Any, timeout_ms: int = 30_000) -> None:
+    """The turn is over when the input box is editable again."""
+    page.wait_for_function(
+        "() => { const t = document.querySelector('#prompt textarea'); return t && !t.disabled; }",
+        timeout=timeout_ms,
+    )

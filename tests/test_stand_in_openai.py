@@ -340,6 +340,16 @@ def test_fault_rate_is_seeded(openai_stand_in: OpenAIStandIn) -> None:
     assert len(set(first)) > 2
 
 
+def test_random_faults_can_spare_retries(openai_stand_in: OpenAIStandIn) -> None:
+    client = openai.OpenAI(max_retries=0)
+    openai_stand_in.set_fault_rate(1.0, seed=3, kinds=["server_error"], only_first_attempt=True)
+    with pytest.raises(openai.InternalServerError):
+        client.chat.completions.create(model=MODEL, messages=USER)
+    assert client.chat.completions.create(model=MODEL, messages=USER).choices  # the same request again
+    with pytest.raises(openai.InternalServerError):  # a new request is a first attempt
+        client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "other"}])
+
+
 def test_latency_before_response_and_first_chunk(openai_stand_in: OpenAIStandIn) -> None:
     openai_stand_in.latency = 0.2
     started = time.monotonic()

@@ -8,12 +8,15 @@ Serves ``POST /v1/chat/completions`` (JSON, or SSE when ``stream: true``), ``GET
    message (a stateless plan, so concurrent conversations never mix);
 3. `OpenAIStandIn.fallback` (by default a text answer saying nothing matched).
 
-Faults (`add_fault`, `set_fault_rate`) and `latency` apply to chat completions only.
+Faults (`add_fault`, `set_fault_rate`) and `latency` apply to chat completions only. Like the real API,
+it refuses (HTTP 400) a history whose assistant tool calls are not each answered by the tool messages right
+after them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import random
@@ -403,6 +406,7 @@ class OpenAIStandIn:
             self._fault_rate = 0.0
             self._fault_kinds: tuple[str, ...] = RETRYABLE_FAULTS
             self._rng = random.Random(0)
+            self._only_first_attempt, self._attempts = False, set[str]()
             self._release.set()
             self._release = threading.Event()
         self.latency = 0.0  # seconds before each completion (streams: before the first chunk)
@@ -443,23 +447,36 @@ class OpenAIStandIn:
             self._faults.extend([kind] * times)
 
     def set_fault_rate(
-        self, rate: float, seed: int | None = 0, kinds: Sequence[str] = RETRYABLE_FAULTS
+        self,
+        rate: float,
+        seed: int | None = 0,
+        kinds: Sequence[str] = RETRYABLE_FAULTS,
+        only_first_attempt: bool = False,
     ) -> None:
-        """Fail each chat completion with probability ``rate``, kind drawn from ``kinds`` (seeded)."""
+        """Fail each chat completion with probability ``rate``, kind drawn from ``kinds`` (seeded).
+
+        With ``only_first_attempt`` a request whose body was seen before (a client's retry) is never
+        failed, so a client that retries once always gets through, however the requests interleave."""
         for kind in kinds:
             self._check_kind(kind)
         with self._lock:
             self._fault_rate, self._fault_kinds, self._rng = rate, tuple(kinds), random.Random(seed)
+            self._only_first_attempt, self._attempts = only_first_attempt, set()
 
     @staticmethod
     def _check_kind(kind: str) -> None:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
 
-    def _take_fault(self) -> str | None:
+    def _take_fault(self, raw: bytes) -> str | None:
         with self._lock:
             if self._faults:
                 return self._faults.popleft()
+            if self._only_first_attempt:
+                key = hashlib.sha1(raw).hexdigest()
+                if key in self._attempts:
+                    return None
+                self._attempts.add(key)
             if self._fault_rate and self._rng.random() < self._fault_rate:
                 return self._rng.choice(self._fault_kinds)
         return None
@@ -487,7 +504,7 @@ class OpenAIStandIn:
             self._record(h.command, path, headers, body, None)
             raise StandInError(404, f"Invalid URL ({h.command} {path})")
         auth_error = self._auth_error(headers.get("authorization", ""))
-        fault = self._take_fault() if route == "chat" and auth_error is None else None
+        fault = self._take_fault(raw) if route == "chat" and auth_error is None else None
         self._record(h.command, path, headers, body, fault)
         if auth_error:
             raise auth_error
@@ -628,6 +645,38 @@ def _validate_chat(body: Any) -> None:
     if not body["messages"]:
         msg = "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead."
         raise StandInError(400, msg, code="empty_array", param="messages")
+    _check_tool_answers(body["messages"])
+
+
+def _check_tool_answers(messages: list[Any]) -> None:
+    """As the real API does: each tool call of an assistant message is answered by the tool messages right
+    after it, and each tool message answers such a call (else HTTP 400, in OpenAI's words)."""
+    pending: list[str] = []
+    for index, message in enumerate(messages):
+        role = message.get("role") if isinstance(message, dict) else None
+        if role == "tool":
+            if message.get("tool_call_id") not in pending:
+                msg = (
+                    "Invalid parameter: messages with role 'tool' must be a response to a preceeding "
+                    "message with 'tool_calls'."
+                )
+                raise StandInError(400, msg, param=f"messages.[{index}].role")
+            pending.remove(message["tool_call_id"])
+            continue
+        if pending:
+            raise _unanswered(pending, index)
+        calls = message.get("tool_calls") if role == "assistant" else None
+        pending = [c.get("id") for c in calls or [] if isinstance(c, dict)]
+    if pending:
+        raise _unanswered(pending, len(messages) - 1)
+
+
+def _unanswered(ids: list[str], index: int) -> StandInError:
+    msg = (
+        "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+        f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(ids)}"
+    )
+    return StandInError(400, msg, param=f"messages.[{index}].role")
 
 
 def _check_reply(reply: Reply, body: Request) -> None:
