@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     from agent.events import (
         AnswerDelta,
         Event,
-        ThreadWaiting,
         ToolFinished,
         ToolStarted,
         TurnDone,
@@ -29,7 +28,6 @@ _WHERE = {
     "system_prompt": "agent.build",
     "AnswerDelta": "agent.events",
     "Event": "agent.events",
-    "ThreadWaiting": "agent.events",
     "ToolFinished": "agent.events",
     "ToolStarted": "agent.events",
     "TurnDone": "agent.events",
@@ -47,7 +45,6 @@ __all__ = [
     "ConversationStore",
     "Event",
     "MissingSetting",
-    "ThreadWaiting",
     "ToolFinished",
     "ToolStarted",
     "TurnDone",

@@ -23,7 +23,6 @@ AGENT_ALL = [
     "ConversationStore",
     "Event",
     "MissingSetting",
-    "ThreadWaiting",
     "ToolFinished",
     "ToolStarted",
     "TurnDone",
@@ -58,7 +57,7 @@ def test_agent_all_resolve_lazily_to_their_modules() -> None:
 
     assert sorted(agent.__all__) == sorted(AGENT_ALL)
     homes = {"agent.build": {"AGENT_NAME", "build_agent", "system_prompt"}, "agent.settings":
-             {"AgentSettings", "MissingSetting"}}  # fmt: skip
+             {"AgentSettings", "MissingSetting"}, "agent.store": {"ConversationStore", "open_store"}}  # fmt: skip
     for name in agent.__all__:
         home = next((m for m, names in homes.items() if name in names), "agent.events")
         assert getattr(agent, name) is getattr(importlib.import_module(home), name), name
