@@ -7,8 +7,9 @@ resuming never reads.
 - One writer per thread (agent/thread_locks.py): a turn holds the thread's lock; a second turn on it waits
   up to `HUGGINGGPT_THREAD_WAIT` seconds (`ThreadWriter.wait` says so as it waits), then fails with
   `ThreadBusy`. Never two turns spliced into one history, never a turn lost.
-- Size: LangGraph saves a checkpoint per step, ~13 a turn, and the SQLite saver stores the whole history in
-  each; after a turn only the thread's latest checkpoint (with its pending writes) is kept. Resuming,
+- Size: LangGraph saves a checkpoint per step, ~14 a turn, and the SQLite saver stores the whole history in
+  each. Only a thread's latest checkpoint (with its pending writes) is kept: the SQLite saver deletes the
+  superseded ones as it saves, PostgreSQL's are pruned after each turn (the saver's `aprune`). Resuming,
   `--thread` and the web UI's `?thread=` read nothing else.
 """
 
@@ -100,7 +101,7 @@ class ConversationStore:
         return ThreadWriter(self.locks.lock(thread), thread, self.wait)
 
     async def prune(self, thread: str) -> None:
-        """Keep only the thread's latest checkpoint; call while holding its writer."""
+        """Keep only the thread's latest checkpoint (after a turn, holding its writer)."""
         if self.keep_history:
             return
         try:
@@ -126,7 +127,7 @@ class ConversationStore:
 
 # Each checkpoint saved makes the thread's earlier ones (and their writes) superseded: resuming reads only
 # the latest. Deleting them as each one is saved keeps the file at about one history even mid-turn, where
-# LangGraph saves ~13 checkpoints, each holding the whole history in this saver.
+# LangGraph saves ~14 checkpoints, each holding the whole history in this saver.
 SQLITE_SUPERSEDED = (
     "DELETE FROM checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id < ?3",
     "DELETE FROM writes WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id < ?3",
@@ -171,6 +172,8 @@ class SqliteStore(ConversationStore):
 
 
 class PostgresStore(ConversationStore):
+    """PostgreSQL: a thread's superseded checkpoints are pruned after each turn (the saver's `aprune`)."""
+
     backend = "postgres"
 
     def __init__(self, saver: Any, pool: Any, conninfo: str, wait: float, keep_history: bool = False) -> None:
