@@ -42,6 +42,7 @@ SQLITE_BUSY_SECONDS = 30.0  # other processes' write transactions are short
 SQLITE_WAL_PAGES = 256  # pages (4 kB) in the write-ahead log before SQLite folds it into the file
 SQLITE_JOURNAL_LIMIT = 1 << 20  # bytes the write-ahead log is cut back to then
 SETUP_KEY = "hugginggpt-store-setup"
+SETUP_WAIT_SECONDS = 60.0  # another process setting the tables up takes well under a second
 
 
 class StoreError(RuntimeError):
@@ -279,7 +280,7 @@ async def open_postgres(url: str, wait: float, *, keep_history: bool = False) ->
         async with await psycopg.AsyncConnection.connect(
             url, connect_timeout=CONNECT_SECONDS, **options
         ) as conn:
-            await conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (SETUP_KEY,))
+            await _take_setup_lock(conn)
             await AsyncPostgresSaver(conn).setup()  # on a dict_row connection, as the saver needs
     except (psycopg.Error, OSError) as error:
         raise unreachable(url, where, error) from None
@@ -298,6 +299,21 @@ async def open_postgres(url: str, wait: float, *, keep_history: bool = False) ->
         await pool.close()
         raise unreachable(url, where, error) from None
     return PostgresStore(pooled_postgres_saver(pool), pool, url, wait, keep_history)
+
+
+async def _take_setup_lock(conn: Any) -> None:
+    """One process at a time sets the tables up. Polled, not waited for: a session waiting inside
+    `pg_advisory_lock` would hold a snapshot that the setup's CREATE INDEX CONCURRENTLY waits out
+    (a deadlock, when many processes start at once on a new database)."""
+    deadline = time.monotonic() + SETUP_WAIT_SECONDS
+    query = "SELECT pg_try_advisory_lock(hashtextextended(%s, 0)) AS taken"
+    while not (await (await conn.execute(query, (SETUP_KEY,))).fetchone())["taken"]:
+        if time.monotonic() > deadline:
+            raise StoreUnavailable(
+                f"the conversation tables in the database named by {URL_VARIABLE} were still being set up "
+                f"by another process after {SETUP_WAIT_SECONDS:g} s; try again."
+            )
+        await asyncio.sleep(POLL_SECONDS)
 
 
 def pooled_postgres_saver(pool: Any) -> Any:

@@ -38,6 +38,21 @@ def start(env: Mapping[str, str], *args: str, cwd: Path | None = None) -> subpro
     )  # fmt: skip
 
 
+def finish_all(processes: list[subprocess.Popen[str]], timeout: float) -> list[tuple[int, str, str]]:
+    """(exit code, stdout, stderr) of each process; none is left running, even when one times out."""
+    results = []
+    try:
+        for process in processes:
+            out, err = process.communicate(timeout=timeout)
+            results.append((process.returncode, out, err))
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    return results
+
+
 def run(
     env: Mapping[str, str], *args: str, cwd: Path | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
@@ -51,10 +66,14 @@ def saved_messages(store: Path | str, thread: str) -> list[Any]:
     SQLite file or a postgresql:// URL."""
     config: Any = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
     if isinstance(store, str) and store.startswith("postgresql://"):
+        import psycopg
         from langgraph.checkpoint.postgres import PostgresSaver
 
         with PostgresSaver.from_conn_string(store) as saver:
-            saved = saver.get_tuple(config)
+            try:
+                saved = saver.get_tuple(config)
+            except psycopg.errors.UndefinedTable:  # the first process has not set the tables up yet
+                return []
     else:
         from langgraph.checkpoint.sqlite import SqliteSaver
 

@@ -154,9 +154,8 @@ def test_eight_clis_at_once_on_one_thread_keep_every_turn_whole(
     animals = ["sheep", "cows", "goats", "horses", "ducks", "pigs", "geese", "llamas"]
     prompts = [f"Write a poem about {animal}, then read it to me" for animal in animals]
     running = [cli_run.start(env, "--thread", "farm", "--prompt", p, "--json") for p in prompts]
-    for process in running:
-        _, err = process.communicate(timeout=240)
-        assert process.returncode == 0, err
+    for code, _, err in cli_run.finish_all(running, timeout=240):
+        assert code == 0, err
     messages = cli_run.saved_messages(store_path(tmp_path), "farm")
     assert cli_run.turns_of(messages) == [TURN] * len(prompts)
     assert sorted(m.text for m in messages if m.type == "human") == sorted(prompts)

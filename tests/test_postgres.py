@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from agent.store import open_postgres
 from tests import browser, cli_run, postgres_server, scenarios
 from tests.cli_run import TURN, ends_with_open_calls, wait_for
 from tests.stand_ins.hf import HFStandIn
@@ -76,9 +78,8 @@ def test_twenty_cli_runs_at_once_on_twenty_threads(
         for i, subject in enumerate(subjects)
     ]
     results = []
-    for process in running:
-        out, err = process.communicate(timeout=280)
-        assert process.returncode == 0, err
+    for code, out, err in cli_run.finish_all(running, timeout=280):
+        assert code == 0, err
         results.append(json.loads(out))
     made = [result["artifacts"][0]["path"] for result in results]
     assert len(set(made)) == 20
@@ -87,6 +88,14 @@ def test_twenty_cli_runs_at_once_on_twenty_threads(
         messages = cli_run.saved_messages(database, f"field-{i}")
         assert cli_run.turns_of(messages) == [TURN]
         assert messages[0].text == f"Generate an image of {subject}" and made[i] in messages[2].text
+
+
+async def test_many_processes_starting_on_a_new_database_set_its_tables_up_once(database: str) -> None:
+    """Web workers or CLIs starting together on an empty database: one sets the tables up, none fails."""
+    stores = await asyncio.gather(*(open_postgres(database, 1) for _ in range(12)))
+    for store in stores:
+        await store.aclose()
+    assert cli_run.saved_messages(database, "none") == []  # the tables are there, empty
 
 
 def test_a_server_killed_mid_turn_comes_back_and_the_thread_resumes(
