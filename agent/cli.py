@@ -6,12 +6,16 @@ import argparse
 import asyncio
 import itertools
 import os
+import signal
 import sys
 import threading
 import uuid
+from collections.abc import Awaitable
+from types import FrameType
 from typing import Any
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2  # a stop signal exits 128 + its number (130, 143)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def program_name() -> str:
@@ -98,7 +102,47 @@ def preload(args: argparse.Namespace) -> threading.Thread | None:
     return loader
 
 
-async def chat(args: argparse.Namespace, settings: Any) -> int:
+class Stopper:
+    """Ctrl-C and SIGTERM alike: the first cancels the turn in flight (or stops the wait for input), a
+    second one stops at once; the exit status is 128 + the signal (130, 143), as shells report it."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.turn: asyncio.Future[Any] | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> Stopper:
+        if threading.current_thread() is threading.main_thread():  # signals reach only the main thread
+            self._previous = {s: signal.signal(s, self._on_signal) for s in STOP_SIGNALS}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        first, self.signum = self.signum is None, signum
+        turn = self.turn
+        if first and turn is not None and not turn.done():
+            turn.get_loop().call_soon_threadsafe(turn.cancel)  # the renderer says "Stopped"
+            return
+        raise KeyboardInterrupt  # waiting for input, or asked twice
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + (self.signum or signal.SIGINT)
+
+    async def run(self, turn: Awaitable[bool]) -> bool:
+        """Await `turn` as the turn in flight, which a stop signal cancels; False when it was stopped."""
+        self.turn = task = asyncio.ensure_future(turn)
+        try:
+            await asyncio.wait([task])  # a cancelled turn is an answer here, not an error
+        finally:
+            self.turn = None
+        return not task.cancelled() and task.result()
+
+
+async def chat(args: argparse.Namespace, settings: Any, stopper: Stopper) -> int:
     loader = preload(args)
     turns = user_turns(args)
     first = next(turns, None)  # on a terminal `you>` shows now, while the modules load behind it
@@ -118,8 +162,8 @@ async def chat(args: argparse.Namespace, settings: Any) -> int:
         settings.output_dir.mkdir(parents=True, exist_ok=True)
         agent = build_agent(settings, checkpointer=store.saver)
         for text in itertools.chain([first], turns):
-            if not await renderer.turn(agent, text, thread, config, store):
-                return EXIT_INTERRUPTED if args.prompt is not None else EXIT_OK
+            if not await stopper.run(renderer.turn(agent, text, thread, config, store)):
+                return stopper.exit_code
     return EXIT_OK
 
 
@@ -128,19 +172,21 @@ def main(argv: list[str] | None = None) -> int:
     from agent.settings import AgentSettings, MissingSetting
     from agent.store import StoreUnavailable
 
+    stopper = Stopper()
     try:
         overrides = {"openai_model": args.model} if args.model else {}
         settings = AgentSettings.from_env(**overrides)
         if args.list_tools:
             return list_tools(settings)
         settings.require_keys()
-        return asyncio.run(chat(args, settings))
+        with stopper:
+            return asyncio.run(chat(args, settings, stopper))
     except (MissingSetting, StoreUnavailable) as error:  # a setting to fix: nothing was run or written
         print(f"{program_name()}: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("\nStopped.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return stopper.exit_code
     except BrokenPipeError:  # e.g. piped into `head`
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return EXIT_OK

@@ -100,4 +100,8 @@ class Renderer:
         except (KeyboardInterrupt, asyncio.CancelledError):
             self.progress.print("\n[yellow]Stopped; the request in flight was cancelled.[/]")
             return False
+        except BaseException:
+            if streamed and not streamed[-1].endswith("\n"):
+                self.out.print()  # the error line that follows starts a line of its own
+            raise
         return True

@@ -3,12 +3,14 @@
 import io
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 
+from tests.disks import SmallDisk
 from tools.artifacts import ArtifactStore
-from tools.errors import InputRefused
+from tools.errors import InputRefused, OutputNotSaved
 from tools.media import looks_complete, sniff
 from tools.settings import HFSettings
 
@@ -82,6 +84,26 @@ def test_save_refuses_unknown_or_truncated(store: ArtifactStore) -> None:
     with pytest.raises(ValueError, match="expected video"):
         store.save(png_bytes(), "video")
     assert not Path("outputs/images").exists() or not list(Path("outputs/images").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("readonly", "cause"), [(False, "No space left on device"), (True, "Read-only file system")]
+)
+def test_a_local_write_failure_names_the_folder_and_leaves_no_partial_file(
+    store: ArtifactStore, small_disk: Any, readonly: bool, cause: str
+) -> None:
+    disk: SmallDisk = small_disk(Path("outputs/images").resolve(), readonly=readonly)
+    if not readonly:
+        disk.fill()
+    big = png_bytes(size=(200, 200)) + b"\0" * 40_000  # more than one free page, whatever is left
+    with pytest.raises(OutputNotSaved) as caught:
+        store.save(big)
+    sentence = str(caught.value)
+    assert sentence == (
+        f"the image could not be saved in outputs/images ({cause}); a local problem, not the model's:"
+        " free some space or fix the folder, or set HUGGINGGPT_OUTPUT_DIR to another one."
+    )
+    assert disk.names() == []  # no .part file, no empty file under the final name
 
 
 def test_loads_files_under_allowed_folders(store: ArtifactStore) -> None:

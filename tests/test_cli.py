@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -217,3 +218,91 @@ def test_exit_is_prompt_whatever_langsmith_does(
     if langsmith == "up":
         (root,) = [r for r in up.runs().values() if r.get("name") == "hugginggpt"]
         assert root.get("end_time") and root.get("outputs"), root
+
+
+def test_a_full_images_folder_is_one_sentence_and_one_generation(
+    env: dict[str, str], hf_stand_in: HFStandIn, tmp_path: Path, small_disk: Any
+) -> None:
+    disk = small_disk(tmp_path / "outputs" / "images")
+    disk.fill()
+    done = cli(env, "--prompt", scenarios.SHEEP_PROMPT)
+    assert done.returncode == 0, done.stderr  # a failed task is a partial answer, as always
+    assert (
+        "✖ text_to_image the image could not be saved in outputs/images (No space left on device);"
+        " a local problem, not the model's" in done.stdout
+    )
+    assert "could not be read" not in done.stdout and "also tried" not in done.stdout
+    assert len(hf_stand_in.inference_requests(task="text-to-image")) == 1  # one paid generation
+    assert disk.names() == []  # no .part file left behind
+
+
+def test_a_store_that_cannot_be_written_does_not_glue_the_error_to_the_answer(
+    env: dict[str, str], openai_stand_in: OpenAIStandIn, tmp_path: Path, small_disk: Any
+) -> None:
+    disk = small_disk(tmp_path / "outputs")
+
+    def answer_then_fill(request: dict[str, Any]) -> str:
+        disk.fill()  # the answer streams, then the checkpoint after it finds the disk full
+        return "Baa, said the sheep."
+
+    openai_stand_in.on_user("say baa", [answer_then_fill])
+    done = subprocess.run(
+        [sys.executable, CLI, "--prompt", "Say baa"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=60,
+    )  # fmt: skip  (one stream, as a terminal shows both)
+    assert done.returncode == 1, done.stdout
+    lines = done.stdout.splitlines()
+    assert "Baa, said the sheep." in lines  # the streamed answer ends its own line
+    assert lines[-1].startswith(
+        "run_agent.py: the conversation store could not be used (database or disk is full)"
+    )
+
+
+def _wait_for_inference(proc: subprocess.Popen[str], hf_stand_in: HFStandIn) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not hf_stand_in.inference_requests() and proc.poll() is None:
+        time.sleep(0.05)
+    assert hf_stand_in.inference_requests(), "the tool call never reached the HF stand-in"
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "piped"),
+    [(signal.SIGTERM, 143, False), (signal.SIGTERM, 143, True), (signal.SIGINT, 130, True)],
+)
+def test_signals_stop_the_request_in_flight_with_their_exit_code(
+    env: dict[str, str], hf_stand_in: HFStandIn, signum: int, code: int, piped: bool
+) -> None:
+    """A service manager's stop (SIGTERM) is Ctrl-C's twin; a chat fed by a pipe exits 130 on Ctrl-C too."""
+    hf_stand_in.latency = 30
+    args = [] if piped else ["--prompt", scenarios.POEM_PROMPT]
+    proc = subprocess.Popen(
+        [sys.executable, CLI, *args], env=env, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdin is not None
+    if piped:  # a chat whose input stays open: the next line never comes
+        proc.stdin.write(scenarios.POEM_PROMPT + "\n")
+        proc.stdin.flush()
+    _wait_for_inference(proc, hf_stand_in)
+    started = time.monotonic()
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=15)
+    assert proc.returncode == code, (out, err)
+    assert "Stopped" in out + err and "Traceback" not in err
+    assert time.monotonic() - started < 10  # cancelled, not waited out (the stand-in holds it 30 s)
+
+
+def test_sigterm_while_a_chat_waits_for_input_exits_143(env: dict[str, str]) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, CLI], env=env, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    time.sleep(3)  # imports done, blocked reading the pipe
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 143, (out, err)
+    assert "Stopped" in err and "Traceback" not in err

@@ -16,7 +16,7 @@ from tests.fakes import example_for
 from tests.stand_ins import media
 from tests.stand_ins.hf import HFStandIn
 from tools import TASKS, HFSettings, HuggingFaceToolkit
-from tools.errors import TransientToolError
+from tools.errors import OutputNotSaved, TransientToolError
 
 MEDIA_OUTPUT = {"image": "images", "audio": "audios", "video": "videos"}
 SERVED = [spec for spec in TASKS if spec.task != "tabular-regression"]
@@ -226,6 +226,26 @@ def test_bad_token_does_not_fall_back(hf_stand_in: HFStandIn, workdir: Path) -> 
     with pytest.raises(ToolException, match=r"HF token was refused \(HTTP 401\); check HF_TOKEN"):
         tool_named("image_to_text", hf_token="not-a-token").invoke({"image": "sheep.png"})
     assert len(hf_stand_in.inference_requests()) == 1  # no fallback to other models
+
+
+@pytest.mark.parametrize("run", ["sync", "async"])
+def test_a_full_disk_is_not_a_model_failure(
+    hf_stand_in: HFStandIn, workdir: Path, small_disk: Any, run: str
+) -> None:
+    """The image is made once and cannot be saved: no other model is paid for, no retry, no partial file."""
+    disk = small_disk(workdir / "outputs" / "images")
+    disk.fill()
+    tool = tool_named("text_to_image")
+    with pytest.raises(OutputNotSaved) as info:
+        if run == "sync":
+            tool.invoke({"prompt": "three sheep"})
+        else:
+            asyncio.run(tool.ainvoke({"prompt": "three sheep"}))
+    assert str(info.value).startswith(
+        "the image could not be saved in outputs/images (No space left on device); a local problem"
+    )
+    assert len(hf_stand_in.inference_requests(task="text-to-image")) == 1
+    assert disk.names() == []
 
 
 @pytest.mark.parametrize(

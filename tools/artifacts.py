@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
-import threading
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,7 +15,7 @@ from huggingface_hub.inference._common import MimeBytes
 from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (MCP output schema)
 
 from tools.downloads import download
-from tools.errors import InputRefused, too_large
+from tools.errors import InputRefused, OutputNotSaved, too_large
 from tools.media import ACCEPTS, MediaKind, looks_complete, sniff
 from tools.settings import HFSettings
 from tools.text import quoted, with_article
@@ -53,7 +54,6 @@ class ArtifactStore:
     def __init__(self, settings: HFSettings) -> None:
         self.settings = settings
         self.output_dir = settings.output_dir.expanduser().resolve()
-        self._lock = threading.Lock()
 
     # ---------- inputs ----------
     def load(self, value: str, kind: MediaKind) -> MediaInput:
@@ -136,7 +136,7 @@ class ArtifactStore:
 
     # ---------- outputs ----------
     def save(self, data: bytes, kind: MediaKind | None = None) -> FileArtifact:
-        """Save media bytes under the output folder with a content-derived name."""
+        """Save media bytes under the output folder with a content-derived name, whole or not at all."""
         found = sniff(data)
         if found is None:
             raise ValueError("the server returned bytes that are not a known media format")
@@ -145,8 +145,9 @@ class ArtifactStore:
             raise ValueError(f"expected {kind} but the server returned {mime}")
         if not looks_complete(data, mime):
             raise ValueError(f"the server returned a truncated {mime} file")
-        path = self._write(self.output_dir / FOLDERS[kind or sniffed_kind], data, ext)
-        return FileArtifact(path=self.display_path(path), mime_type=mime, kind=kind or sniffed_kind)
+        made = kind or sniffed_kind
+        path = self._write(self.output_dir / FOLDERS[made], data, ext, f"the {made}")
+        return FileArtifact(path=display_path(path), mime_type=mime, kind=made)
 
     def save_upload(
         self, data: bytes, kind: MediaKind, source: str, declared: str | None = None
@@ -160,23 +161,53 @@ class ArtifactStore:
         mime, ext, _ = sniff(data) or ("", "", kind)
         if declared and _major(declared) != _major(mime):
             raise InputRefused(f"{quoted(source)} says it is {quoted(declared, 40)} but holds {mime}")
-        path = self._write(self.output_dir / UPLOADS, data, ext)
+        path = self._write(self.output_dir / UPLOADS, data, ext, f"the upload {quoted(source, 60)}")
         return MediaInput(checked, self.display_path(path), kind)
 
-    def _write(self, folder: Path, data: bytes, ext: str) -> Path:
-        """Write `data` once under `folder`, named by its content."""
+    def _write(self, folder: Path, data: bytes, ext: str, what: str) -> Path:
+        """Write `data` once under `folder`, named by its content (`what` it is names it in errors)."""
         path = folder / f"{hashlib.sha256(data).hexdigest()[:12]}{ext}"
-        with self._lock:
-            folder.mkdir(parents=True, exist_ok=True)
-            if not path.exists():
-                tmp = path.with_suffix(path.suffix + ".part")
-                tmp.write_bytes(data)
-                tmp.replace(path)
+        if not path.exists():
+            write_whole(path, data, what)
         return path
 
     def display_path(self, path: Path) -> str:
-        """Path relative to the current folder when inside it, else absolute."""
+        """See `display_path`."""
+        return display_path(path)
+
+
+def display_path(path: str | Path) -> str:
+    """How a file is shown to people and to the model: relative to the current folder when inside it."""
+    resolved = Path(path).resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd()))
+    except ValueError:
+        return str(resolved)
+
+
+def write_whole(path: Path, data: bytes, what: str) -> None:
+    """Write `data` to `path` whole or not at all: a temporary name in the same folder, synced, renamed.
+
+    Any local failure (disk full, read-only, no permission...) removes the temporary file and raises
+    `OutputNotSaved`: one sentence naming `what`, the folder and the cause.
+    """
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
-            return str(path.relative_to(Path.cwd()))
-        except ValueError:
-            return str(path)
+            with open(fd, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    except OSError as error:
+        cause = error.strerror or type(error).__name__
+        raise OutputNotSaved(
+            f"{what} could not be saved in {display_path(path.parent)} ({cause}); a local problem, not the"
+            " model's: free some space or fix the folder, or set HUGGINGGPT_OUTPUT_DIR to another one."
+        ) from error

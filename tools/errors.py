@@ -24,6 +24,14 @@ class TransientToolError(TaskError):
     """Every model tried failed for passing reasons (cold, busy, timeout...): trying again later may work."""
 
 
+class OutputNotSaved(TaskError):
+    """A made file could not be written here (disk full, read-only, no permission...): a local problem.
+
+    Not a model failure: the attempt loop lets a `ToolException` through, so no other model is tried (and
+    paid for) and, not being transient, no retry either.
+    """
+
+
 class InputRefused(ValueError):
     """A tool argument was refused before anything was sent (bad path, URL, media type, size...)."""
 
