@@ -246,14 +246,10 @@ def test_a_store_that_cannot_be_written_does_not_glue_the_error_to_the_answer(
         return "Baa, said the sheep."
 
     openai_stand_in.on_user("say baa", [answer_then_fill])
-    done = subprocess.run(
+    done = subprocess.run(  # stdout and stderr in one stream, as a terminal shows them
         [sys.executable, CLI, "--prompt", "Say baa"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=60,
-    )  # fmt: skip  (one stream, as a terminal shows both)
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60,
+    )  # fmt: skip
     assert done.returncode == 1, done.stdout
     lines = done.stdout.splitlines()
     assert "Baa, said the sheep." in lines  # the streamed answer ends its own line
