@@ -40,7 +40,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--metadata", action="append", default=[], metavar="KEY=VALUE", help="trace metadata (repeatable)"
     )
     parser.add_argument("--list-tools", action="store_true", help="list the tools and exit")
-    parser.add_argument("--verbose", "-v", action="store_true", help="show tracebacks and request details")
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="show tracebacks, and request details on stderr (arguments, attempts, HTTP requests)",
+    )
     return parser.parse_args(argv)
 
 
@@ -157,6 +162,8 @@ async def chat(args: argparse.Namespace, settings: Any, stopper: Stopper) -> int
 
     thread = args.thread or f"run-{uuid.uuid4().hex[:8]}"
     renderer = Renderer(json_mode=args.json, verbose=args.verbose)
+    if args.verbose:
+        renderer.log_requests()
     config = {"tags": list(args.tag), "metadata": {**metadata(args.metadata), "thread_id": thread}}
     async with await open_store(settings) as store:
         settings.output_dir.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,15 @@
-"""The command line's live view of a turn (rich): tool calls as they start and end, the answer, the files."""
+"""The command line's live view of a turn (rich): tool calls as they start and end, the answer, the files.
+
+With `verbose`, each tool call's details go to stderr as well: its arguments in full, every attempt that
+failed (model, provider, cause, the server's words) and who served it; `log_requests` adds one line per
+HTTP request the clients make (method, URL, status).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 from typing import Any
 
@@ -18,13 +24,12 @@ from agent.events import (
     TurnDone,
     TurnSummary,
     answer_already_shown,
+    args_preview,
     run_turn,
 )
 
-
-def _args_preview(args: dict[str, Any]) -> str:
-    text = ", ".join(f"{k}={v!r}" for k, v in args.items() if k != "model")
-    return text if len(text) <= 90 else text[:87] + "..."
+DETAIL_CHARS = 2000  # of one verbose detail line (a tool call's arguments)
+HTTP_LOGGERS = ("httpx", "httpx2")  # the OpenAI client's and huggingface_hub's HTTP clients
 
 
 def _step(step: str | None) -> str:
@@ -41,6 +46,7 @@ class Renderer:
         # In JSON mode stdout carries only JSON; progress goes to stderr.
         self.out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
         self.progress = Console(file=sys.stderr if json_mode else sys.stdout, highlight=False, soft_wrap=True)
+        self.details = Console(file=sys.stderr, highlight=False, soft_wrap=True)
         self.said_waiting = False
 
     def show(self, event: Any, streamed: list[str]) -> None:
@@ -52,9 +58,9 @@ class Renderer:
                     f"waiting up to {event.limit:g} s…[/]"
                 )
         elif isinstance(event, ToolStarted):
-            self.progress.print(
-                f"[cyan]▶ {event.name}[/]{_step(event.step)} {escape(_args_preview(event.args))}"
-            )
+            preview = args_preview(event.args, 90, leave_out={"model"})
+            self.progress.print(f"[cyan]▶ {event.name}[/]{_step(event.step)} {escape(preview)}")
+            self.detail(f"{event.name} {event.id} arguments: " + json.dumps(event.args, ensure_ascii=False))
         elif isinstance(event, ToolFinished):
             if event.status == "ok":
                 self.progress.print(
@@ -64,9 +70,22 @@ class Renderer:
                 self.progress.print(
                     f"[red]✖ {event.name}[/]{_step(event.step)} {escape(event.error or 'failed')}"
                 )
+            for failed in event.failed_attempts:
+                self.detail(
+                    f"{event.name} {event.id} tried {failed.get('model')} via {failed.get('provider')}:"
+                    f" {failed.get('cause')}: {failed.get('error')}"
+                )
+            if event.model:
+                self.detail(f"{event.name} {event.id} served by {event.model} via {event.provider}")
         elif isinstance(event, AnswerDelta) and not self.json_mode:
             streamed.append(event.text)
             self.out.print(escape(event.text), end="")
+
+    def detail(self, line: str) -> None:
+        """A request detail on stderr, with `verbose` only."""
+        if self.verbose:
+            text = line if len(line) <= DETAIL_CHARS else line[: DETAIL_CHARS - 3] + "..."
+            self.details.print(f"[dim]  {escape(text)}[/]")
 
     def finish(self, summary: TurnSummary, streamed: list[str]) -> None:
         if self.json_mode:
@@ -84,6 +103,16 @@ class Renderer:
             self.out.print(
                 f"[yellow]{len(summary.failed)} task(s) failed; the answer says what is missing.[/]"
             )
+
+    @staticmethod
+    def log_requests() -> None:
+        """One stderr line per HTTP request of the LLM and HF clients (method, URL, status)."""
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("  %(message)s"))
+        for name in HTTP_LOGGERS:
+            logger = logging.getLogger(name)
+            logger.setLevel(logging.INFO)
+            logger.addHandler(handler)
 
     async def turn(
         self, agent: Any, text: str, thread: str, config: dict[str, Any], store: Any = None

@@ -8,7 +8,7 @@ plan was refused as a whole. Stored conversations replay into the same events (`
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -148,6 +148,12 @@ class TurnDone:
 
 
 Event = ThreadWaiting | ToolStarted | ToolFinished | AnswerDelta | TurnDone
+
+
+def args_preview(args: Mapping[str, Any], limit: int, leave_out: Collection[str] = ()) -> str:
+    """A tool call's arguments as `name=value, ...` in at most `limit` characters."""
+    text = ", ".join(f"{k}={v!r}" for k, v in args.items() if k not in leave_out)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def answer_already_shown(shown: str, answer: str) -> bool:

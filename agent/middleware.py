@@ -8,6 +8,8 @@
 - `ToolFailureMiddleware`: like `ToolErrorMiddleware` (a failed tool becomes an error `ToolMessage` the
   model can react to), but it keeps what the tool knew as the message's artifact (which models were tried
   and why they failed) and bounds every error text, so hostile arguments are not echoed back in bulk.
+  Refused arguments are reported cause first (field, rule, the value's length), the echo last and short:
+  langgraph's own message starts with the whole arguments, which can push the cause out of the budget.
 - `SafeToolArgsMiddleware`: integers too large for 64 bits (valid JSON from an LLM) would make the
   checkpointer fail after the model turn; they are turned into strings, which the tool schema then
   refuses with a readable error.
@@ -27,16 +29,61 @@ from langchain_core.tools import ToolException
 from langgraph.errors import GraphBubbleUp
 from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.types import Command
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
+from agent.events import args_preview
 from tools.plan import PLAN_TOOL
 from tools.text import shorten
 
 MAX_ERROR_CHARS = 1200
+ECHO_CHARS = 200  # of the arguments, after the cause
 INT64 = 2**63 - 1
 INTERRUPTED = (
     "Error: this call was interrupted before it finished (its turn was stopped: Ctrl-C, a signal, a crash "
     "or a full disk), so its result is unknown; call the tool again if it is still needed."
 )
+
+
+def _cause(error: ErrorDetails) -> str:
+    """One validation error as `field: rule`, with the length of a value that is too long or short."""
+    where = ".".join(str(part) for part in error["loc"]) or "arguments"
+    value = error.get("input")
+    size = ""
+    if ("too_long" in error["type"] or "too_short" in error["type"]) and isinstance(value, str | list | dict):
+        size = f" (it has {len(value):,})"
+    return f"{where}: {error['msg']}{size}"
+
+
+def refused_arguments(request: ToolCallRequest) -> ToolMessage | None:
+    """The error message for arguments the tool's schema refuses, or None when they pass.
+
+    The same check the tool makes (its `args_schema`), less the arguments the model does not send
+    (injected ones, absent from `tool_call_schema`).
+    """
+    schema = getattr(request.tool, "args_schema", None)
+    if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
+        return None
+    call = request.tool_call
+    try:
+        schema.model_validate(call["args"])
+        return None
+    except ValidationError as error:
+        sent = request.tool.tool_call_schema if request.tool else None
+        shown = sent.model_fields if isinstance(sent, type) and issubclass(sent, BaseModel) else {}
+        injected = set(schema.model_fields) - set(shown)
+        errors = [e for e in error.errors(include_url=False) if not e["loc"] or e["loc"][0] not in injected]
+    if not errors:
+        return None
+    causes = "; ".join(_cause(e) for e in errors)
+    content = f"Error: {call['name']} refused its arguments: {causes}. Given: "
+    content += args_preview(call["args"], ECHO_CHARS) + "."
+    return ToolMessage(
+        content=shorten(content, MAX_ERROR_CHARS, counted=True),
+        tool_call_id=call["id"],
+        name=call["name"],
+        status="error",
+    )
 
 
 class ToolFailureMiddleware(AgentMiddleware):
@@ -65,6 +112,9 @@ class ToolFailureMiddleware(AgentMiddleware):
     def wrap_tool_call(
         self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]]
     ) -> ToolMessage | Command[Any]:
+        refused = refused_arguments(request)
+        if refused is not None:
+            return refused
         try:
             return self._bounded(handler(request))
         except GraphBubbleUp:
@@ -77,6 +127,9 @@ class ToolFailureMiddleware(AgentMiddleware):
         request: ToolCallRequest,
         handler: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
     ) -> ToolMessage | Command[Any]:
+        refused = refused_arguments(request)
+        if refused is not None:
+            return refused
         try:
             return self._bounded(await handler(request))
         except GraphBubbleUp:

@@ -33,11 +33,13 @@ from agent.events import (
     ToolStarted,
     TurnDone,
     answer_already_shown,
+    args_preview,
     replay,
     run_turn,
 )
 from agent.settings import AgentSettings, MissingSetting
 from agent.store import ConversationStore
+from tools.artifacts import display_path
 
 UPLOADS = "uploads"
 ATTACHED = "\n\nAttached files:"
@@ -50,15 +52,6 @@ CSS = """
 
 def new_thread() -> str:
     return f"web-{uuid.uuid4().hex[:8]}"
-
-
-def shown_path(path: str | Path) -> str:
-    """The path as the toolkit shows it: relative to the current folder when inside it."""
-    resolved = Path(path).resolve()
-    try:
-        return str(resolved.relative_to(Path.cwd()))
-    except ValueError:
-        return str(resolved)
 
 
 @dataclass
@@ -93,11 +86,6 @@ def _parse(message: dict[str, Any] | str | None) -> tuple[str, list[str]]:
         return (message or "").strip(), []
     files = [f if isinstance(f, str) else f["path"] for f in message.get("files") or []]
     return (message.get("text") or "").strip(), files
-
-
-def _args_preview(args: dict[str, Any]) -> str:
-    text = ", ".join(f"{k}={v!r}" for k, v in args.items())
-    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _media(path: str, caption: str) -> dict[str, Any]:
@@ -154,7 +142,7 @@ class TurnView:
         self.session.messages.append(
             {
                 "role": "assistant",
-                "content": _args_preview(event.args) or "(no arguments)",
+                "content": args_preview(event.args, 300) or "(no arguments)",
                 "metadata": {
                     "title": f"{event.name}" + (f" · {model}" if model else ""),
                     "id": event.id or f"step-{len(self.steps)}",
@@ -173,7 +161,7 @@ class TurnView:
         if event.model:
             lines.append(f"model: {event.model}" + (f" ({event.provider})" if event.provider else ""))
         lines.extend(f"tried first: {a.get('model')} — {a.get('error')}" for a in event.failed_attempts)
-        lines.extend(f"made: {shown_path(f['path'])}" for f in event.files)
+        lines.extend(f"made: {display_path(f['path'])}" for f in event.files)
         if not ok:
             lines.append(f"error: {event.error or 'failed'}")
         step = {
@@ -230,7 +218,7 @@ def panel(session: Session) -> str:
         lines.append("_none yet_")
     lines += ["", "### Files made"]
     if session.files:
-        lines += [f"- `{shown_path(f['path'])}` ({f['mime_type']}, {f['task']})" for f in session.files]
+        lines += [f"- `{display_path(f['path'])}` ({f['mime_type']}, {f['task']})" for f in session.files]
     else:
         lines.append("_none yet_")
     return "\n".join(lines)
@@ -309,7 +297,7 @@ class WebApp:
             target = folder / f"{stem}-{digest}{source.suffix.lower()}"
             if not target.exists():
                 shutil.copyfile(source, target)
-            saved.append(shown_path(target))
+            saved.append(display_path(target))
         return saved
 
     async def respond(

@@ -302,3 +302,19 @@ def test_sigterm_while_a_chat_waits_for_input_exits_143(env: dict[str, str]) -> 
     out, err = proc.communicate(timeout=15)
     assert proc.returncode == 143, (out, err)
     assert "Stopped" in err and "Traceback" not in err
+
+
+def test_verbose_shows_request_details_on_stderr(env: dict[str, str], hf_stand_in: HFStandIn) -> None:
+    cold = hf_stand_in.models("text-to-image")[0]["id"]
+    hf_stand_in.add_fault("loading", model=cold, times=None)
+    quiet = cli(env, "--prompt", scenarios.SHEEP_PROMPT)
+    assert quiet.returncode == 0 and "HTTP Request" not in quiet.stderr and "tried" not in quiet.stderr
+    done = cli(env, "--prompt", scenarios.SHEEP_PROMPT, "--verbose")
+    assert done.returncode == 0, done.stderr
+    details = done.stderr
+    assert 'arguments: {"prompt": "a field with three sheep grazing peacefully"}' in details
+    assert f"tried {cold} via " in details and ": cold: the model is cold or loading (HTTP 503)" in details
+    served = hf_stand_in.inference_requests(task="text-to-image")[-1]
+    assert f"served by {served.model} via {served.provider}" in details
+    assert "HTTP Request: POST http" in details and '"HTTP/1.1 200 OK"' in details  # LLM and HF calls
+    assert "HTTP Request" not in done.stdout

@@ -427,6 +427,23 @@ async def test_validation_error_does_not_echo_enormous_arguments(
     assert len(reply.content) < 2000
 
 
+async def test_a_refused_argument_says_why_first_and_echoes_it_last(
+    hf_stand_in: HFStandIn, workdir: Path
+) -> None:
+    """A 200 kB request pasted into the prompt: the cause (field, limit, length) reaches the model and
+    the user; the echo of the argument comes last, short."""
+    pasted = ("three sheep graze in a green field " * 6000)[:198_981]
+    model = ScriptedModel(turns=[[("text_to_image", {"prompt": pasted, "save_to": "x"})], "done"])
+    agent = build_agent(AgentSettings.from_env(env_file=None, openai_api_key="sk-unused"), model=model)
+    events = [e async for e in run_turn(agent, pasted, thread="long")]
+    (call,) = events[-1].summary.tool_calls
+    assert call["error"].startswith(
+        "text_to_image refused its arguments: prompt: String should have at most 2000 characters"
+        " (it has 198,981); save_to: Extra inputs are not permitted. Given: prompt='three sheep graze"
+    )
+    assert len(call["error"]) < 400 and inference(hf_stand_in) == []
+
+
 async def test_a_huge_integer_argument_does_not_crash_the_run(
     hf_stand_in: HFStandIn, openai_stand_in: OpenAIStandIn, workdir: Path
 ) -> None:
