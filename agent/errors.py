@@ -8,8 +8,9 @@ import sys
 import openai
 from pydantic import ValidationError
 
-from agent.settings import AgentSettings
+from agent.settings import AgentSettings, MissingSetting
 from agent.store import StoreError
+from tools.errors import OutputNotSaved
 
 ENV_NAMES = {field: names[0] for field, names in AgentSettings.env_names().items()}  # documented names
 
@@ -23,6 +24,8 @@ def _llm_message(error: openai.APIStatusError) -> str:
 
 def describe_error(error: BaseException) -> str:
     """A sentence a user can act on; never includes secrets or a traceback."""
+    if isinstance(error, MissingSetting | OutputNotSaved):  # already one sentence, saying what to do
+        return str(error)
     if isinstance(error, openai.AuthenticationError):
         return "the LLM server refused OPENAI_API_KEY (HTTP 401); check the key in .env."
     if isinstance(error, openai.NotFoundError):

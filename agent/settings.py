@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +12,35 @@ from pydantic import SecretStr, field_validator
 from tools.settings import HFSettings, setting, split_pairs
 
 DEFAULT_LLM = "gpt-4.1-mini"
+USER_NAME = re.compile(r"^[\w.-]{1,64}$")  # a web sign-in's user name (it names a thread namespace)
 
 
 class MissingSetting(RuntimeError):
-    """A required variable is not set; the message says which and how to set it."""
+    """A required variable is not set (or is unusable); the message says which and how to set it."""
+
+
+def exposed(host: str) -> bool:
+    """Whether listening on `host` lets other machines in: anything but a loopback address."""
+    if host.lower() == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name, or "" (every interface)
+        return True
+
+
+def logins(value: SecretStr) -> list[tuple[str, str]]:
+    """`user:password,user:password` -> pairs; refused in one sentence that does not echo the value."""
+    pairs = []
+    for item in value.get_secret_value().split(","):
+        user, sep, password = item.strip().partition(":")
+        if not sep or not USER_NAME.match(user) or not password:
+            raise MissingSetting(
+                "HUGGINGGPT_WEB_AUTH is invalid: expected user:password pairs separated by commas"
+                " (user names of letters, digits, _ . -)."
+            )
+        pairs.append((user, password))
+    return pairs
 
 
 class AgentSettings(HFSettings):
@@ -81,6 +108,11 @@ class AgentSettings(HFSettings):
     web_port: int = setting(
         7860, "GRADIO_SERVER_PORT", ge=1, le=65535, description="Port the web UI listens on."
     )
+    web_auth: SecretStr | None = setting(
+        None,
+        "HUGGINGGPT_WEB_AUTH",
+        description="Web UI sign-ins, user:password[,user:password...]; needed beyond loopback.",
+    )
 
     @field_validator("trace_tags", mode="before")
     @classmethod
@@ -93,6 +125,20 @@ class AgentSettings(HFSettings):
     @classmethod
     def _split_pairs(cls, value: Any) -> Any:
         return split_pairs(value)
+
+    def web_sign_in(self, host: str) -> list[tuple[str, str]]:
+        """The web UI's (user, password) pairs for listening on `host`; empty when sign-in is off.
+
+        Raises `MissingSetting` for an address beyond loopback without them: anyone who can reach it
+        could use the keys and read every conversation.
+        """
+        pairs = logins(self.web_auth) if self.web_auth else []
+        if not pairs and exposed(host):
+            raise MissingSetting(
+                f"refusing to listen on {host or 'every interface'} without sign-in: set HUGGINGGPT_WEB_AUTH"
+                "=user:password (comma-separated pairs) in .env, or listen on 127.0.0.1."
+            )
+        return pairs
 
     @property
     def checkpoint_path(self) -> Path:

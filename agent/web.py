@@ -2,7 +2,10 @@
 
 Rendering only: the agent, its settings and its event stream are the CLI's. Each browser session is its
 own conversation thread (kept in the same conversation store as the CLI, agent/store.py); `?thread=NAME`
-resumes one, and two tabs (or processes) on one thread take turns.
+resumes one, and two tabs (or processes) on one thread take turns. With sign-in (HUGGINGGPT_WEB_AUTH) a
+user's threads are theirs: stored as `user/NAME`, so `?thread=NAME` opens only the signed-in user's. The
+server hands out only media files (made files and uploads), never the conversation store or anything else
+in the output folder, and refuses to listen beyond loopback without sign-in.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ import hashlib
 import logging
 import os
 import re
-import shutil
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -39,7 +41,7 @@ from agent.events import (
 )
 from agent.settings import AgentSettings, MissingSetting
 from agent.store import ConversationStore
-from tools.artifacts import display_path
+from tools.artifacts import FOLDERS, display_path, write_whole
 
 UPLOADS = "uploads"
 ATTACHED = "\n\nAttached files:"
@@ -54,20 +56,29 @@ def new_thread() -> str:
     return f"web-{uuid.uuid4().hex[:8]}"
 
 
+def signed_in(request: gr.Request | None) -> str | None:
+    """The signed-in user of a request (None without sign-in)."""
+    return getattr(request, "username", None) or None
+
+
 @dataclass
 class Session:
-    """One browser session: its conversation thread and what the page shows of it."""
+    """One browser session: its conversation thread (and whose it is) and what the page shows of it."""
 
     thread: str = field(default_factory=new_thread)
+    user: str | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def key(self) -> str:
+        """The thread's id in the store: the user's own namespace with sign-in, the name without."""
+        return f"{self.user}/{self.thread}" if self.user else self.thread
+
 
 def _sentence(error: BaseException) -> str:
     """`describe_error`, worded for the page; an unexpected error's traceback goes to the server log."""
-    if isinstance(error, MissingSetting):
-        return str(error)
     sentence = describe_error(error)
     if sentence.startswith("unexpected error"):
         LOG.error("turn failed", exc_info=error)
@@ -285,26 +296,32 @@ class WebApp:
             await self.store.aclose()
             self.store = None
 
-    def save_uploads(self, paths: Sequence[str], thread: str) -> list[str]:
-        """Copy uploaded files into `<output_dir>/uploads/<thread>/` where the tools may read them."""
-        folder = self.settings.output_dir / UPLOADS / thread
-        folder.mkdir(parents=True, exist_ok=True)
+    def save_uploads(self, paths: Sequence[str], key: str) -> list[str]:
+        """Copy uploaded files into `<output_dir>/uploads/<thread key>/` where the tools may read them."""
+        folder = self.settings.output_dir / UPLOADS / key
         saved = []
         for path in paths:
             source = Path(path)
-            digest = hashlib.sha256(source.read_bytes()).hexdigest()[:8]
+            data = source.read_bytes()
             stem = re.sub(r"[^\w.-]+", "_", source.stem)[:60] or "file"
-            target = folder / f"{stem}-{digest}{source.suffix.lower()}"
+            target = folder / f"{stem}-{hashlib.sha256(data).hexdigest()[:8]}{source.suffix.lower()}"
             if not target.exists():
-                shutil.copyfile(source, target)
+                write_whole(target, data, f"the upload {source.name!r}")
             saved.append(display_path(target))
         return saved
 
+    def media_folders(self) -> list[str]:
+        """The only folders the server hands files out of: made media and uploads."""
+        output = self.settings.output_dir.resolve()
+        return [str(output / name) for name in (*FOLDERS.values(), UPLOADS)]
+
     async def respond(
-        self, message: dict[str, Any] | str | None, session: Session | None
+        self, message: dict[str, Any] | str | None, session: Session | None, request: gr.Request | None = None
     ) -> AsyncIterator[tuple[Any, ...]]:
         """Run one turn, yielding (input box, chat, panel, session) as the events arrive."""
-        session = session or Session()
+        user = signed_in(request)
+        if session is None or (request is not None and session.user != user):
+            session = Session(user=user)
         text, uploads = _parse(message)
         if not text and not uploads:
             yield gr.MultimodalTextbox(), session.messages, panel(session), session
@@ -312,15 +329,15 @@ class WebApp:
         busy = gr.MultimodalTextbox(value=None, interactive=False)
         view = TurnView(session)
         try:
-            files = self.save_uploads(uploads, session.thread)
+            files = self.save_uploads(uploads, session.key)
             view.user(text, files)
             yield busy, session.messages, panel(session), session
             if self.problem:
                 raise MissingSetting(self.problem)
-            request = text + (ATTACHED + "".join(f"\n- {f}" for f in files) if files else "")
-            config = {"tags": ["web"], "metadata": {"thread_id": session.thread}}
+            sent = text + (ATTACHED + "".join(f"\n- {f}" for f in files) if files else "")
+            config = {"tags": ["web"], "metadata": {"thread_id": session.key}}
             agent = await self.agent()
-            turn = run_turn(agent, request, thread=session.thread, config=config, store=self.store)
+            turn = run_turn(agent, sent, thread=session.key, config=config, store=self.store)
             async for event in turn:
                 view.apply(event)
                 yield busy, session.messages, panel(session), session
@@ -329,20 +346,21 @@ class WebApp:
         yield gr.MultimodalTextbox(value=None, interactive=True), session.messages, panel(session), session
 
     async def start(self, request: gr.Request) -> tuple[Session, list[dict[str, Any]], str]:
-        """A page load: a new thread, or the one named by `?thread=` with its history."""
+        """A page load: a new thread, or the one named by `?thread=` (the signed-in user's) with its history."""
         name = (dict(request.query_params) if request else {}).get("thread", "")
-        session = Session(thread=name) if THREAD_NAME.match(name) else Session()
+        user = signed_in(request)
+        session = Session(thread=name, user=user) if THREAD_NAME.match(name) else Session(user=user)
         if name and not self.problem:
             try:
-                state = await (await self.agent()).aget_state({"configurable": {"thread_id": session.thread}})
+                state = await (await self.agent()).aget_state({"configurable": {"thread_id": session.key}})
                 history_view(session, state.values.get("messages", []))
             except Exception as error:
                 TurnView(session).fail(_sentence(error))
         return session, session.messages, panel(session)
 
     @staticmethod
-    def new_chat() -> tuple[Session, list[dict[str, Any]], str, Any]:
-        session = Session()
+    def new_chat(request: gr.Request | None = None) -> tuple[Session, list[dict[str, Any]], str, Any]:
+        session = Session(user=signed_in(request))
         return session, session.messages, panel(session), gr.MultimodalTextbox(value=None, interactive=True)
 
     def _blocks(self) -> gr.Blocks:
@@ -386,7 +404,11 @@ class WebApp:
         return demo
 
     def launch(self, host: str, port: int, **kwargs: Any) -> None:
-        """Serve on host:port; blocks unless `prevent_thread_lock=True`."""
+        """Serve on host:port; blocks unless `prevent_thread_lock=True`.
+
+        Raises `MissingSetting` (before anything listens) for an address beyond loopback without sign-in.
+        """
+        logins = self.settings.web_sign_in(host)
         self.demo.queue(default_concurrency_limit=8).launch(
             server_name=host,
             server_port=port,
@@ -394,7 +416,8 @@ class WebApp:
             ssr_mode=False,
             mcp_server=False,
             pwa=False,
-            allowed_paths=[str(self.settings.output_dir.resolve())],
+            auth=logins or None,
+            allowed_paths=self.media_folders(),  # not the whole output folder: it holds the store
             css=CSS,
             **kwargs,
         )

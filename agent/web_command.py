@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         settings = settings_for(args)
+        settings.web_sign_in(settings.web_host)  # refused before the UI's seconds of imports
     except Exception as error:  # invalid settings: one sentence, like the CLI
         from agent.errors import describe_error
 

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -47,6 +48,8 @@ def _ready(url: str) -> bool:
     try:
         with urllib.request.urlopen(url + "config", timeout=2) as response:
             return response.status == 200
+    except urllib.error.HTTPError as error:  # it answers: with sign-in on, /config asks for it first
+        return error.code == 401
     except OSError:
         return False
 

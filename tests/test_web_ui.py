@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +22,7 @@ from PIL import Image
 from pydantic import SecretStr
 
 from agent.events import AnswerDelta, ToolFinished, ToolStarted, TurnDone, TurnSummary
-from agent.settings import AgentSettings
+from agent.settings import AgentSettings, MissingSetting
 from agent.web import Session, TurnView, WebApp, panel
 from tests import browser
 from tests.fakes import ScriptedModel
@@ -255,6 +258,111 @@ def test_app_host_and_port_follow_gradio_variables(monkeypatch: pytest.MonkeyPat
     (tmp_path / ".env").write_text("GRADIO_SERVER_PORT=7999\n")  # .env counts, like every setting
     chosen = settings_for(parse_args([]))
     assert (chosen.web_host, chosen.web_port) == ("127.0.0.1", 7999)
+
+
+async def test_signed_in_users_open_only_their_own_threads(tmp_path: Path) -> None:
+    """With sign-in, `?thread=farm` is the signed-in user's farm: Bob cannot open Alice's."""
+    settings = _settings(tmp_path, web_auth=SecretStr("alice:wool,bob:hay"))
+    model = ScriptedModel(turns=[[("text_to_image", {"prompt": "three sheep"})], "Here they are."])
+    app = WebApp(settings, model=model, tools=[_image_tool(settings)])
+
+    def page(user: str, thread: str = "farm") -> Any:
+        return SimpleNamespace(query_params={"thread": thread}, username=user)
+
+    try:
+        alice, _, _ = await app.start(page("alice"))
+        updates = [u async for u in app.respond("Draw three sheep", alice, page("alice"))]
+        assert updates[-1][3].messages[-1]["content"] == "Here they are."
+
+        again, messages, text = await app.start(page("alice"))
+        assert again.key == "alice/farm"
+        assert [m["content"] for m in messages if m["role"] == "user"] == ["Draw three sheep"]
+        assert "text_to_image" in text
+        for thread in ("farm", "alice/farm", "alice%2Ffarm", "../alice/farm"):
+            bob, messages, text = await app.start(page("bob", thread))
+            assert messages == [] and "_none yet_" in text and bob.key != "alice/farm"
+
+        stored = await (await app.agent()).aget_state({"configurable": {"thread_id": "alice/farm"}})
+        assert [m.text for m in stored.values["messages"] if isinstance(m, HumanMessage)] == [
+            "Draw three sheep"
+        ]
+        unsigned = await (await app.agent()).aget_state({"configurable": {"thread_id": "farm"}})
+        assert unsigned.values.get("messages", []) == []
+    finally:
+        await app.aclose()
+
+
+def test_web_auth_is_checked_and_never_echoed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from agent.web_command import parse_args, settings_for
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HUGGINGGPT_WEB_AUTH", "alice:wool, bob:hay:stack")
+    assert settings_for(parse_args([])).web_sign_in("0.0.0.0") == [("alice", "wool"), ("bob", "hay:stack")]
+    for bad in ("alice", "alice:", ":wool", "al ice:wool", "alice:wool,"):
+        monkeypatch.setenv("HUGGINGGPT_WEB_AUTH", bad)
+        with pytest.raises(MissingSetting) as info:
+            settings_for(parse_args([])).web_sign_in("127.0.0.1")
+        assert str(info.value).startswith("HUGGINGGPT_WEB_AUTH is invalid: expected user:password pairs")
+        assert "wool" not in str(info.value)
+
+
+def _app(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(browser.ROOT / "app.py"), *args],
+        env=env, cwd=cwd, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.7", "example.com"])
+def test_listening_beyond_loopback_needs_sign_in(host: str, tmp_path: Path) -> None:
+    env = browser.clean_env(HF_TOKEN="hf_test_token", OPENAI_API_KEY="sk-test")
+    done = _app("--host", host, "--port", str(browser.free_port()), env=env, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        f"app.py: refusing to listen on {host} without sign-in: set HUGGINGGPT_WEB_AUTH=user:password"
+        " (comma-separated pairs) in .env, or listen on 127.0.0.1.\n"
+    )
+    bad = _app("--host", host, env={**env, "HUGGINGGPT_WEB_AUTH": "alice"}, cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.startswith("app.py: HUGGINGGPT_WEB_AUTH is invalid: ")
+
+
+def _outputs_with_store_and_image(cwd: Path) -> tuple[Path, Path]:
+    outputs = cwd / "outputs"
+    (outputs / "images").mkdir(parents=True)
+    store = outputs / "conversations.sqlite"
+    sqlite3.connect(store).execute("create table secrets (text)").connection.commit()
+    image = outputs / "images" / "0123456789ab.png"
+    Image.new("RGB", (8, 8), "green").save(image)
+    (outputs / "notes.log").write_text("a log line")
+    return store, image
+
+
+def _get(client: httpx.Client, url: str, path: Path | str) -> httpx.Response:
+    return client.get(f"{url}gradio_api/file={path}")
+
+
+def test_the_server_hands_out_media_but_never_the_store(tmp_path: Path) -> None:
+    store, image = _outputs_with_store_and_image(tmp_path)
+    env = browser.clean_env(HF_TOKEN="hf_test_token")
+    with browser.app_server(env, tmp_path) as url, httpx.Client(timeout=10) as client:
+        served = _get(client, url, image)
+        assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+        for path in (store, "outputs/conversations.sqlite", f"{store}-wal", store.parent / "notes.log",
+                     image.parent / ".." / "conversations.sqlite", browser.ROOT / "app.py"):  # fmt: skip
+            refused = _get(client, url, path)
+            assert refused.status_code in (403, 404), (path, refused.status_code)
+            assert b"secrets" not in refused.content and b"SQLite" not in refused.content
+
+
+def test_with_sign_in_nothing_is_served_before_it(tmp_path: Path) -> None:
+    store, image = _outputs_with_store_and_image(tmp_path)
+    env = browser.clean_env(HF_TOKEN="hf_test_token", HUGGINGGPT_WEB_AUTH="alice:wool")
+    with browser.app_server(env, tmp_path) as url, httpx.Client(timeout=10) as client:
+        assert _get(client, url, image).status_code == 401
+        assert client.post(f"{url}login", data={"username": "alice", "password": "hay"}).status_code == 400
+        assert client.post(f"{url}login", data={"username": "alice", "password": "wool"}).status_code == 200
+        assert _get(client, url, image).status_code == 200
+        assert _get(client, url, store).status_code == 403
 
 
 # --------------------------------------------------------------------------- in a real browser
