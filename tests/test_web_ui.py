@@ -568,3 +568,55 @@ def test_browser_missing_key_names_the_variable(tmp_path: Path) -> None:
         _wait_idle(page)
         browser.screenshot(page, "web-missing-key")
     assert time.monotonic() - started < 60
+
+
+def _sign_in(page: Any, url: str, user: str, password: str) -> None:
+    page.goto(url)
+    page.get_by_label("Username").fill(user)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Login").click()
+    page.locator("#prompt textarea").wait_for(timeout=SEND_TIMEOUT)
+
+
+@needs_chromium
+def test_browser_signed_in_users_keep_their_threads_apart(
+    openai_stand_in: Any, hf_subprocess_env: dict[str, str], tmp_path: Path
+) -> None:
+    openai_stand_in.on_user(
+        "three sheep",
+        [[call("text_to_image", prompt="three sheep")], "Here is your field with three sheep: {image}."],
+    )
+    env = browser.clean_env(
+        PYTHONPATH=hf_subprocess_env["PYTHONPATH"],
+        HUGGINGGPT_TEST_HF_URL=hf_subprocess_env["HUGGINGGPT_TEST_HF_URL"],
+        HF_TOKEN=hf_subprocess_env["HF_TOKEN"],
+        HF_HOME=hf_subprocess_env["HF_HOME"],
+        OPENAI_API_KEY=DEFAULT_API_KEY,
+        OPENAI_BASE_URL=openai_stand_in.base_url,
+        HUGGINGGPT_WEB_AUTH="alice:wool,bob:hay",
+    )
+    farm = "?thread=farm"
+    with browser.app_server(env, tmp_path) as url:
+        with browser.browser_page(tmp_path / "alice", [], "alice") as page:
+            _sign_in(page, url, "alice", "wool")
+            page.goto(url + farm)
+            page.locator("#steps-panel").get_by_text("farm").wait_for()  # the page has loaded its thread
+            _send(page, "Generate an image of a field with three sheep grazing peacefully")
+            page.locator("#chat").get_by_text("Here is your field with three sheep").wait_for(
+                timeout=SEND_TIMEOUT
+            )
+            _wait_idle(page)
+        with browser.browser_page(tmp_path / "bob", [], "bob") as page:
+            _sign_in(page, url, "bob", "hay")
+            page.goto(url + farm)
+            page.locator("#steps-panel").get_by_text("farm").wait_for()
+            assert "text_to_image" not in page.locator("#steps-panel").inner_text()
+            assert page.locator("#chat").get_by_text("three sheep").count() == 0
+            browser.screenshot(page, "web-other-user")
+        with browser.browser_page(tmp_path / "alice-again", [], "alice-again") as page:
+            _sign_in(page, url, "alice", "wool")
+            page.goto(url + farm)
+            page.locator("#chat").get_by_text("Here is your field with three sheep").wait_for(
+                timeout=SEND_TIMEOUT
+            )
+            assert "text_to_image" in page.locator("#steps-panel").inner_text()
