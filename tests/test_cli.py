@@ -294,10 +294,15 @@ def test_signals_stop_the_request_in_flight_with_their_exit_code(
 
 def test_sigterm_while_a_chat_waits_for_input_exits_143(env: dict[str, str]) -> None:
     proc = subprocess.Popen(
-        [sys.executable, CLI], env=env, text=True,
+        [sys.executable, CLI, "--json"], env=env, text=True,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
-    time.sleep(3)  # imports done, blocked reading the pipe
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(scenarios.POEM_PROMPT + "\n")
+    proc.stdin.flush()
+    assert (
+        scenarios.POEM in json.loads(proc.stdout.readline())["answer"]
+    )  # one turn done; the pipe stays open
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=15)
     assert proc.returncode == 143, (out, err)
