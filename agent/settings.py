@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr, field_validator
 
-from tools.settings import HFSettings, setting, split_pairs
+from tools.settings import HFSettings, is_loopback, setting, split_pairs
 
 DEFAULT_LLM = "gpt-4.1-mini"
 USER_NAME = re.compile(r"^[\w.-]{1,64}$")  # a web sign-in's user name (it names a thread namespace)
@@ -17,16 +16,6 @@ USER_NAME = re.compile(r"^[\w.-]{1,64}$")  # a web sign-in's user name (it names
 
 class MissingSetting(RuntimeError):
     """A required variable is not set (or is unusable); the message says which and how to set it."""
-
-
-def exposed(host: str) -> bool:
-    """Whether listening on `host` lets other machines in: anything but a loopback address."""
-    if host.lower() == "localhost":
-        return False
-    try:
-        return not ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:  # a host name, or "" (every interface)
-        return True
 
 
 def logins(value: SecretStr) -> list[tuple[str, str]]:
@@ -133,7 +122,7 @@ class AgentSettings(HFSettings):
         could use the keys and read every conversation.
         """
         pairs = logins(self.web_auth) if self.web_auth else []
-        if not pairs and exposed(host):
+        if not pairs and not is_loopback(host):
             raise MissingSetting(
                 f"refusing to listen on {host or 'every interface'} without sign-in: set HUGGINGGPT_WEB_AUTH"
                 "=user:password (comma-separated pairs) in .env, or listen on 127.0.0.1."

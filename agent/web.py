@@ -41,9 +41,8 @@ from agent.events import (
 )
 from agent.settings import AgentSettings, MissingSetting
 from agent.store import ConversationStore
-from tools.artifacts import FOLDERS, display_path, write_whole
+from tools.artifacts import FOLDERS, UPLOADS, display_path, write_whole
 
-UPLOADS = "uploads"
 ATTACHED = "\n\nAttached files:"
 THREAD_NAME = re.compile(r"^[\w.-]{1,64}$")
 LOG = logging.getLogger(__name__)

@@ -7,6 +7,7 @@ reads them all, so `.env` works for every setting.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +22,17 @@ DEFAULT_OUTPUT_DIR = Path("outputs")
 def setting(default: Any, *env: str, **constraints: Any) -> Any:
     """A settings field read from the variables `env` (first set one wins; the first is documented)."""
     return Field(default, json_schema_extra={"env": list(env)}, **constraints)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a listening address keeps a server to this machine (127.0.0.0/8, ::1, localhost); a host
+    name or "" (every interface) does not."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def read_environment(env_file: str | Path | None = ".env") -> dict[str, str]:

@@ -4,7 +4,6 @@ checks a network service needs: loopback by default, a bearer token beyond it, H
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from typing import Any
 
 from mcp.server import Server
@@ -14,20 +13,11 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tools.settings import HFSettings
+from tools.settings import HFSettings, is_loopback
 
 MCP_PATH = "/mcp"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 ANY_ADDRESS = ("0.0.0.0", "::", "")
-
-
-def is_loopback(host: str) -> bool:
-    if host.strip("[]").lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class BindRefused(ValueError):
