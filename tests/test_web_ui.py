@@ -403,10 +403,9 @@ def _shared_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield start
 
 
-@pytest.fixture
-def web_app(_shared_app: Any, openai_stand_in: Any, hf_subprocess_env: dict[str, str]) -> tuple[str, Path]:
-    """(URL, working folder) of `app.py` talking to the OpenAI and HF stand-ins (reset for this test)."""
-    env = browser.clean_env(
+def _stand_in_env(openai_stand_in: Any, hf_subprocess_env: dict[str, str], **extra: str) -> dict[str, str]:
+    """The environment of an `app.py` that talks to the OpenAI and HF stand-ins."""
+    return browser.clean_env(
         PYTHONPATH=hf_subprocess_env["PYTHONPATH"],
         HUGGINGGPT_TEST_HF_URL=hf_subprocess_env["HUGGINGGPT_TEST_HF_URL"],
         HF_TOKEN=hf_subprocess_env["HF_TOKEN"],
@@ -414,8 +413,14 @@ def web_app(_shared_app: Any, openai_stand_in: Any, hf_subprocess_env: dict[str,
         OPENAI_API_KEY=DEFAULT_API_KEY,
         OPENAI_BASE_URL=openai_stand_in.base_url,
         OPENAI_MODEL="gpt-4.1-mini",
+        **extra,
     )
-    return _shared_app(env)
+
+
+@pytest.fixture
+def web_app(_shared_app: Any, openai_stand_in: Any, hf_subprocess_env: dict[str, str]) -> tuple[str, Path]:
+    """(URL, working folder) of `app.py` talking to the OpenAI and HF stand-ins (reset for this test)."""
+    return _shared_app(_stand_in_env(openai_stand_in, hf_subprocess_env))
 
 
 def _earlier_image(request: dict[str, Any]) -> Any:
@@ -586,15 +591,7 @@ def test_browser_signed_in_users_keep_their_threads_apart(
         "three sheep",
         [[call("text_to_image", prompt="three sheep")], "Here is your field with three sheep: {image}."],
     )
-    env = browser.clean_env(
-        PYTHONPATH=hf_subprocess_env["PYTHONPATH"],
-        HUGGINGGPT_TEST_HF_URL=hf_subprocess_env["HUGGINGGPT_TEST_HF_URL"],
-        HF_TOKEN=hf_subprocess_env["HF_TOKEN"],
-        HF_HOME=hf_subprocess_env["HF_HOME"],
-        OPENAI_API_KEY=DEFAULT_API_KEY,
-        OPENAI_BASE_URL=openai_stand_in.base_url,
-        HUGGINGGPT_WEB_AUTH="alice:wool,bob:hay",
-    )
+    env = _stand_in_env(openai_stand_in, hf_subprocess_env, HUGGINGGPT_WEB_AUTH="alice:wool,bob:hay")
     farm = "?thread=farm"
     with browser.app_server(env, tmp_path) as url:
         with browser.browser_page(tmp_path / "alice", [], "alice") as page:
