@@ -1,7 +1,8 @@
 """A real small filesystem for the tests of local write failures: a tmpfs mounted where a test asks.
 
-`small_disk(folder)` mounts a 64 kB tmpfs on `folder` (made if missing) and unmounts it after the test;
-`fill()` then writes zeros until the kernel answers ENOSPC, so the next write fails as on a full disk.
+`small_disk(folder)` mounts a 64 kB tmpfs (`size=` for more) on `folder` (made if missing) and unmounts
+it after the test; `fill()` then writes zeros until the kernel answers ENOSPC, so the next write fails as
+on a full disk.
 `readonly=True` mounts it read-only (EROFS). Mounting needs root (CAP_SYS_ADMIN): elsewhere the tests that
 use it are skipped, saying so.
 """
@@ -39,11 +40,11 @@ class SmallDisk:
         )
 
 
-def _mount(folder: Path, readonly: bool) -> None:
+def _mount(folder: Path, readonly: bool, size: str) -> None:
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs (a real full disk) needs root (CAP_SYS_ADMIN)")
     folder.mkdir(parents=True, exist_ok=True)
-    options = "size=64k,mode=0777" + (",ro" if readonly else "")
+    options = f"size={size},mode=0777" + (",ro" if readonly else "")
     done = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True, text=True
     )
@@ -56,8 +57,8 @@ def small_disk() -> Iterator[Callable[..., SmallDisk]]:
     """Mounts small filesystems on request; unmounts them all after the test."""
     mounted: list[Path] = []
 
-    def mount(folder: Path, readonly: bool = False) -> SmallDisk:
-        _mount(folder, readonly)
+    def mount(folder: Path, readonly: bool = False, size: str = "64k") -> SmallDisk:
+        _mount(folder, readonly, size)
         mounted.append(folder)
         return SmallDisk(folder)
 

@@ -239,7 +239,7 @@ def test_a_full_images_folder_is_one_sentence_and_one_generation(
 def test_a_store_that_cannot_be_written_does_not_glue_the_error_to_the_answer(
     env: dict[str, str], openai_stand_in: OpenAIStandIn, tmp_path: Path, small_disk: Any
 ) -> None:
-    disk = small_disk(tmp_path / "outputs")
+    disk = small_disk(tmp_path / "outputs", size="1m")  # room for SQLite's write-ahead log and index
 
     def answer_then_fill(request: dict[str, Any]) -> str:
         disk.fill()  # the answer streams, then the checkpoint after it finds the disk full
