@@ -149,6 +149,22 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def stand_in_env(openai_stand_in: Any, hf_subprocess_env: Mapping[str, str], **extra: str) -> dict[str, str]:
+    """The environment of an `app.py` that talks to the OpenAI and HF stand-ins, plus `extra`."""
+    from tests.stand_ins.openai_api import DEFAULT_API_KEY
+
+    return clean_env(
+        PYTHONPATH=hf_subprocess_env["PYTHONPATH"],
+        HUGGINGGPT_TEST_HF_URL=hf_subprocess_env["HUGGINGGPT_TEST_HF_URL"],
+        HF_TOKEN=hf_subprocess_env["HF_TOKEN"],
+        HF_HOME=hf_subprocess_env["HF_HOME"],
+        OPENAI_API_KEY=DEFAULT_API_KEY,
+        OPENAI_BASE_URL=openai_stand_in.base_url,
+        OPENAI_MODEL="gpt-4.1-mini",
+        **extra,
+    )
+
+
 def send(page: Any, text: str) -> None:
     """Type a request into the chat's input box and send it."""
     box = page.locator("#prompt textarea")

@@ -12,6 +12,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tests import scenarios
+from tests.stand_ins.openai_api import OpenAIStandIn
+
 REPO = Path(__file__).resolve().parent.parent
 CLI = str(REPO / "run_agent.py")
 TURN = ["human", "ai+calls", "tool", "ai"]  # one turn of a one-tool request, as `turns_of` shows it
@@ -29,6 +34,19 @@ def cli_environment(hf_subprocess_env: Mapping[str, str], **extra: str) -> dict[
         **extra,
     )
     return environment
+
+
+@pytest.fixture
+def env(
+    hf_subprocess_env: dict[str, str],
+    openai_stand_in: OpenAIStandIn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, str]:
+    """A CLI child's environment, the planner stand-in knowing every scenario, the test's folder as cwd."""
+    scenarios.register_all(openai_stand_in)
+    monkeypatch.chdir(tmp_path)
+    return cli_environment(hf_subprocess_env)
 
 
 def start(env: Mapping[str, str], *args: str, cwd: Path | None = None) -> subprocess.Popen[str]:

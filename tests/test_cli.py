@@ -14,33 +14,11 @@ from typing import Any
 import pytest
 
 from tests import scenarios
+from tests.cli_run import CLI, REPO
 from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.langsmith_api import LangSmithStandIn
 from tests.stand_ins.langsmith_plugin import LANGSMITH_TEST_KEY
 from tests.stand_ins.openai_api import OpenAIStandIn
-
-REPO = Path(__file__).resolve().parent.parent
-CLI = str(REPO / "run_agent.py")
-
-
-@pytest.fixture
-def env(
-    hf_subprocess_env: dict[str, str],
-    openai_stand_in: OpenAIStandIn,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> dict[str, str]:
-    scenarios.register_all(openai_stand_in)
-    monkeypatch.chdir(tmp_path)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("HUGGINGGPT_")}
-    environment.update(hf_subprocess_env)
-    environment.update(
-        OPENAI_API_KEY=os.environ["OPENAI_API_KEY"],
-        OPENAI_BASE_URL=os.environ["OPENAI_BASE_URL"],
-        HUGGINGGPT_TIMEOUT="10",
-        PYTHONUNBUFFERED="1",
-    )
-    return environment
 
 
 def cli(

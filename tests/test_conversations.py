@@ -27,18 +27,6 @@ from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.openai_api import OpenAIStandIn
 
 
-@pytest.fixture
-def env(
-    hf_subprocess_env: dict[str, str],
-    openai_stand_in: OpenAIStandIn,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> dict[str, str]:
-    scenarios.register_all(openai_stand_in)
-    monkeypatch.chdir(tmp_path)
-    return cli_run.cli_environment(hf_subprocess_env)
-
-
 def store_path(tmp_path: Path) -> Path:
     return tmp_path / "outputs" / "conversations.sqlite"
 

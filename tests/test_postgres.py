@@ -17,7 +17,7 @@ from agent.store import open_postgres
 from tests import browser, cli_run, postgres_server, scenarios
 from tests.cli_run import TURN, ends_with_open_calls, wait_for
 from tests.stand_ins.hf import HFStandIn
-from tests.stand_ins.openai_api import DEFAULT_API_KEY, OpenAIStandIn
+from tests.stand_ins.openai_api import OpenAIStandIn
 from tests.stand_ins.scripts import content_text
 
 pytestmark = pytest.mark.skipif(
@@ -40,16 +40,9 @@ def database(server: postgres_server.PostgresServer) -> str:
 
 
 @pytest.fixture
-def env(
-    hf_subprocess_env: dict[str, str],
-    openai_stand_in: OpenAIStandIn,
-    database: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> dict[str, str]:
-    scenarios.register_all(openai_stand_in)
-    monkeypatch.chdir(tmp_path)
-    return cli_run.cli_environment(hf_subprocess_env, HUGGINGGPT_DATABASE_URL=database)
+def env(env: dict[str, str], database: str) -> dict[str, str]:
+    """The CLI environment (tests/cli_run.py) on the module's PostgreSQL server."""
+    return {**env, "HUGGINGGPT_DATABASE_URL": database}
 
 
 def test_sheep_conversation_across_two_cli_processes(
@@ -194,15 +187,7 @@ def test_two_web_ui_processes_serve_one_thread_in_turn(
     tmp_path: Path,
 ) -> None:
     scenarios.register_all(openai_stand_in)
-    env = browser.clean_env(
-        PYTHONPATH=hf_subprocess_env["PYTHONPATH"],
-        HUGGINGGPT_TEST_HF_URL=hf_subprocess_env["HUGGINGGPT_TEST_HF_URL"],
-        HF_TOKEN=hf_subprocess_env["HF_TOKEN"],
-        HF_HOME=hf_subprocess_env["HF_HOME"],
-        OPENAI_API_KEY=DEFAULT_API_KEY,
-        OPENAI_BASE_URL=openai_stand_in.base_url,
-        HUGGINGGPT_DATABASE_URL=database,
-    )
+    env = browser.stand_in_env(openai_stand_in, hf_subprocess_env, HUGGINGGPT_DATABASE_URL=database)
     shared = tmp_path / "shared"  # HUGGINGGPT_OUTPUT_DIR on storage both "machines" see
     shared.mkdir()
     with (

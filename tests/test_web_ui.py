@@ -27,7 +27,6 @@ from agent.web import Session, TurnView, WebApp, panel
 from tests import browser
 from tests.fakes import ScriptedModel
 from tests.stand_ins import media
-from tests.stand_ins.openai_api import DEFAULT_API_KEY
 from tests.stand_ins.scripts import call, content_text, find_paths, last_user_message, turn_messages
 
 # --------------------------------------------------------------------------- rendering (no browser)
@@ -403,24 +402,10 @@ def _shared_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield start
 
 
-def _stand_in_env(openai_stand_in: Any, hf_subprocess_env: dict[str, str], **extra: str) -> dict[str, str]:
-    """The environment of an `app.py` that talks to the OpenAI and HF stand-ins."""
-    return browser.clean_env(
-        PYTHONPATH=hf_subprocess_env["PYTHONPATH"],
-        HUGGINGGPT_TEST_HF_URL=hf_subprocess_env["HUGGINGGPT_TEST_HF_URL"],
-        HF_TOKEN=hf_subprocess_env["HF_TOKEN"],
-        HF_HOME=hf_subprocess_env["HF_HOME"],
-        OPENAI_API_KEY=DEFAULT_API_KEY,
-        OPENAI_BASE_URL=openai_stand_in.base_url,
-        OPENAI_MODEL="gpt-4.1-mini",
-        **extra,
-    )
-
-
 @pytest.fixture
 def web_app(_shared_app: Any, openai_stand_in: Any, hf_subprocess_env: dict[str, str]) -> tuple[str, Path]:
     """(URL, working folder) of `app.py` talking to the OpenAI and HF stand-ins (reset for this test)."""
-    return _shared_app(_stand_in_env(openai_stand_in, hf_subprocess_env))
+    return _shared_app(browser.stand_in_env(openai_stand_in, hf_subprocess_env))
 
 
 def _earlier_image(request: dict[str, Any]) -> Any:
@@ -591,7 +576,7 @@ def test_browser_signed_in_users_keep_their_threads_apart(
         "three sheep",
         [[call("text_to_image", prompt="three sheep")], "Here is your field with three sheep: {image}."],
     )
-    env = _stand_in_env(openai_stand_in, hf_subprocess_env, HUGGINGGPT_WEB_AUTH="alice:wool,bob:hay")
+    env = browser.stand_in_env(openai_stand_in, hf_subprocess_env, HUGGINGGPT_WEB_AUTH="alice:wool,bob:hay")
     farm = "?thread=farm"
     with browser.app_server(env, tmp_path) as url:
         with browser.browser_page(tmp_path / "alice", [], "alice") as page:
