@@ -166,7 +166,7 @@ class SqliteStore(ConversationStore):
         return None
 
     async def aclose(self) -> None:
-        await self.saver.conn.close()  # type: ignore[attr-defined]
+        await self.saver.conn.close()  # type: ignore[attr-defined]  # aiosqlite's, untyped on the base saver
 
     def close(self) -> None:
         self.saver.conn.stop()  # type: ignore[attr-defined]  # aiosqlite's worker thread

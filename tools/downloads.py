@@ -42,7 +42,7 @@ def is_public(address: str) -> bool:
         if ip in LOCAL_NAT64:
             return False
         if ip.ipv4_mapped or ip.sixtofour:
-            ip = ip.ipv4_mapped or ip.sixtofour  # type: ignore[assignment]
+            ip = ip.ipv4_mapped or ip.sixtofour  # type: ignore[assignment]  # v6 -> the v4 it carries
         elif any(ip in net for net in EMBEDS_IPV4) or (packed >> 32 == 0 and packed > 1):
             ip = ipaddress.IPv4Address(packed & 0xFFFFFFFF)
     return ip.is_global and not ip.is_multicast

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from huggingface_hub import HfApi
 from huggingface_hub.errors import RepositoryNotFoundError
-from huggingface_hub.hf_api import ModelInfo
+from huggingface_hub.hf_api import ExpandModelProperty_T, ModelInfo
 
 from tools.errors import InputRefused, TaskError
 from tools.local_tasks import LOCAL_TASKS
@@ -23,7 +23,9 @@ from tools.tasks import task_id
 
 T = TypeVar("T")
 SEARCH_LIMIT = 40
-EXPAND = ["inferenceProviderMapping", "likes", "downloads", "pipeline_tag", "library_name", "tags"]
+EXPAND: list[ExpandModelProperty_T] = [
+    "inferenceProviderMapping", "likes", "downloads", "pipeline_tag", "library_name", "tags",
+]  # fmt: skip
 # Hosts a `model` URL may point at: the HF token is sent there, so only Hugging Face's own endpoints.
 ENDPOINT_HOST_SUFFIXES = (".endpoints.huggingface.cloud", ".hf.space", ".huggingface.co")
 LOCAL = "local"  # the provider of the models run on this machine (tools/local.py)
@@ -194,7 +196,7 @@ class ModelCatalog:
                     search=search,
                     sort="likes",
                     limit=SEARCH_LIMIT,
-                    expand=EXPAND,  # type: ignore[arg-type]
+                    expand=EXPAND,
                     token=self._token(),
                 )
             )

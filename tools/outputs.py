@@ -61,7 +61,7 @@ def _scored(items: list[dict[str, Any]], key: str = "label") -> str:
 
 def media(result: Any, ctx: Context) -> Rendered:
     data = encode_image(result) if isinstance(result, Image.Image) else bytes(result)
-    saved = ctx.store.save(data, ctx.spec.output)  # type: ignore[arg-type]
+    saved = ctx.store.save(data, ctx.spec.output)  # type: ignore[arg-type]  # a media task's output
     return Rendered(f"Made {with_article(saved['kind'])}: {saved['path']}", {}, [saved])
 
 
