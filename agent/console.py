@@ -27,6 +27,7 @@ from agent.events import (
     args_preview,
     run_turn,
 )
+from tools.text import shorten
 
 DETAIL_CHARS = 2000  # of one verbose detail line (a tool call's arguments)
 HTTP_LOGGERS = ("httpx", "httpx2")  # the OpenAI client's and huggingface_hub's HTTP clients
@@ -84,8 +85,7 @@ class Renderer:
     def detail(self, line: str) -> None:
         """A request detail on stderr, with `verbose` only."""
         if self.verbose:
-            text = line if len(line) <= DETAIL_CHARS else line[: DETAIL_CHARS - 3] + "..."
-            self.details.print(f"[dim]  {escape(text)}[/]")
+            self.details.print(f"[dim]  {escape(shorten(line, DETAIL_CHARS))}[/]")
 
     def finish(self, summary: TurnSummary, streamed: list[str]) -> None:
         if self.json_mode:

@@ -24,7 +24,9 @@ def _llm_message(error: openai.APIStatusError) -> str:
 
 def describe_error(error: BaseException) -> str:
     """A sentence a user can act on; never includes secrets or a traceback."""
-    if isinstance(error, MissingSetting | OutputNotSaved):  # already one sentence, saying what to do
+    if isinstance(
+        error, MissingSetting | OutputNotSaved | StoreError
+    ):  # already one sentence saying what to do
         return str(error)
     if isinstance(error, openai.AuthenticationError):
         return "the LLM server refused OPENAI_API_KEY (HTTP 401); check the key in .env."
@@ -42,8 +44,6 @@ def describe_error(error: BaseException) -> str:
         first = error.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "setting"
         return f"{ENV_NAMES.get(field, field)} is invalid: {first['msg']}."
-    if isinstance(error, StoreError):
-        return str(error)
     if _is_postgres_error(error):
         cause = " ".join(str(error).split())[:200] or type(error).__name__
         return (

@@ -23,6 +23,7 @@ from langchain_core.messages import (
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from tools.plan import PLAN_TOOL, STEP_EVENT
+from tools.text import shorten
 
 if TYPE_CHECKING:
     from agent.store import ConversationStore
@@ -153,7 +154,7 @@ Event = ThreadWaiting | ToolStarted | ToolFinished | AnswerDelta | TurnDone
 def args_preview(args: Mapping[str, Any], limit: int, leave_out: Collection[str] = ()) -> str:
     """A tool call's arguments as `name=value, ...` in at most `limit` characters."""
     text = ", ".join(f"{k}={v!r}" for k, v in args.items() if k not in leave_out)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return shorten(text, limit)
 
 
 def answer_already_shown(shown: str, answer: str) -> bool:

@@ -11,7 +11,7 @@ from pydantic import SecretStr, field_validator
 from tools.settings import HFSettings, is_loopback, setting, split_pairs
 
 DEFAULT_LLM = "gpt-4.1-mini"
-USER_NAME = re.compile(r"^[\w.-]{1,64}$")  # a web sign-in's user name (it names a thread namespace)
+THREAD_NAME = re.compile(r"^[\w.-]{1,64}$")  # a web thread's name, and a sign-in's user name (its namespace)
 
 
 class MissingSetting(RuntimeError):
@@ -23,7 +23,7 @@ def logins(value: SecretStr) -> list[tuple[str, str]]:
     pairs = []
     for item in value.get_secret_value().split(","):
         user, sep, password = item.strip().partition(":")
-        if not sep or not USER_NAME.match(user) or not password:
+        if not sep or not THREAD_NAME.match(user) or not password:
             raise MissingSetting(
                 "HUGGINGGPT_WEB_AUTH is invalid: expected user:password pairs separated by commas"
                 " (user names of letters, digits, _ . -)."

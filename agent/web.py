@@ -39,12 +39,11 @@ from agent.events import (
     replay,
     run_turn,
 )
-from agent.settings import AgentSettings, MissingSetting
+from agent.settings import THREAD_NAME, AgentSettings, MissingSetting
 from agent.store import ConversationStore
 from tools.artifacts import FOLDERS, UPLOADS, display_path, write_whole
 
 ATTACHED = "\n\nAttached files:"
-THREAD_NAME = re.compile(r"^[\w.-]{1,64}$")
 LOG = logging.getLogger(__name__)
 CSS = """
 #settings-problem { border-left: 4px solid #d97706; padding: 0.5em 1em; background: #fffbeb; }

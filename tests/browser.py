@@ -79,12 +79,7 @@ def app_server(env: Mapping[str, str], cwd: Path, timeout: float = 60) -> Iterat
         print(f"--- app.py log ({log})\n{log.read_text(errors='replace')[-6000:]}")  # shown on failure
         raise
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, grace=10)
 
 
 @contextlib.contextmanager
@@ -126,6 +121,16 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def stop(process: subprocess.Popen[Any], grace: float) -> None:
+    """Terminate a server child, and kill it if it has not exited after `grace` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.browser import free_port
+from tests.browser import free_port, stop
 from tests.stand_ins.hf_plugin import routed_env
 from tests.stand_ins.langsmith_plugin import LANGSMITH_TEST_KEY
 from tests.stand_ins.openai_api import DEFAULT_API_KEY
@@ -99,9 +99,4 @@ def running_server(folder: Path, hf_url: str, llm_url: str) -> Iterator[Served]:
         wait_until_up(proc, url, folder / "server.log")
         yield Served(url, folder, folder / "server.log", folder / "guard.log", time.monotonic() - started)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, grace=20)
