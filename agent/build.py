@@ -11,7 +11,7 @@ from langchain_core.tools import BaseTool
 from agent.settings import AgentSettings
 from agent.tracing import configure_tracing, root_config
 from tools import HuggingFaceToolkit
-from tools.errors import TransientToolError
+from tools.inference.errors import TransientToolError
 
 if TYPE_CHECKING:  # the agent stack (langchain.agents, openai) is imported when an agent is built
     from langchain.agents.middleware import AgentMiddleware

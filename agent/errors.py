@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from agent.settings import AgentSettings, MissingSetting
 from agent.store import StoreError
-from tools.errors import OutputNotSaved
+from tools.inference.errors import OutputNotSaved
 
 ENV_NAMES = {field: names[0] for field, names in AgentSettings.env_names().items()}  # documented names
 

@@ -22,7 +22,7 @@ from langchain_core.messages import (
 )
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from tools.plan import PLAN_TOOL, STEP_EVENT
+from tools.plans.tool import PLAN_TOOL, STEP_EVENT
 from tools.text import shorten
 
 if TYPE_CHECKING:

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from agent.events import args_preview
-from tools.plan import PLAN_TOOL
+from tools.plans.tool import PLAN_TOOL
 from tools.text import shorten
 
 MAX_ERROR_CHARS = 1200

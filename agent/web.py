@@ -41,7 +41,7 @@ from agent.events import (
 )
 from agent.settings import THREAD_NAME, AgentSettings, MissingSetting
 from agent.store import ConversationStore
-from tools.artifacts import FOLDERS, UPLOADS, display_path, write_whole
+from tools.files.artifacts import FOLDERS, UPLOADS, display_path, write_whole
 
 ATTACHED = "\n\nAttached files:"
 LOG = logging.getLogger(__name__)

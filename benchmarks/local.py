@@ -64,13 +64,13 @@ def cold() -> dict[str, Any]:
     by_name = tools()
     before = rss_mb()
     started = time.perf_counter()
-    importlib.import_module("tools.local_runners")  # torch, transformers
+    importlib.import_module("tools.inference.local.runners")  # torch, transformers
     importlib.import_module("sentence_transformers")  # what the model's load would import first
     imported = time.perf_counter()
     after_imports = rss_mb()
     message = by_name["sentence_similarity"].invoke(similarity_call())
     done = time.perf_counter()
-    from tools.local import MODELS
+    from tools.inference.local.models import MODELS
 
     return {"imports": imported - started, "first_call": done - imported, "load": MODELS.records[0].seconds,
             "rss_start": before, "rss_imports": after_imports, "rss_loaded": rss_mb(),

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from tests.disks import SmallDisk
-from tools.artifacts import ArtifactStore
-from tools.errors import InputRefused, OutputNotSaved
-from tools.media import looks_complete, sniff
+from tools.files.artifacts import ArtifactStore
+from tools.files.media import looks_complete, sniff
+from tools.inference.errors import InputRefused, OutputNotSaved
 from tools.settings import HFSettings
 
 

@@ -44,8 +44,8 @@ from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.langsmith_api import LangSmithStandIn
 from tests.stand_ins.openai_api import OpenAIStandIn
 from tests.stand_ins.scripts import Plan, PlanOnce, Reply, Request, plan_failures, tool_results
-from tools.errors import Cause
-from tools.media import looks_complete, sniff
+from tools.files.media import looks_complete, sniff
+from tools.inference.errors import Cause
 
 REPO = Path(__file__).resolve().parent.parent
 REPORT = REPO / "test-artifacts" / "fault-report.txt"

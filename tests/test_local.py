@@ -34,9 +34,9 @@ from tests.stand_ins import media
 from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.openai_api import OpenAIStandIn
 from tools import HFSettings, HuggingFaceToolkit
-from tools.local import MODELS
-from tools.models import Attempt
-from tools.tasks import get_spec
+from tools.inference.local.models import MODELS
+from tools.inference.models import Attempt
+from tools.tasks.table import get_spec
 
 # The original README's example (microsoft/JARVIS, langchain HuggingGPT): its transcript of the sheep poem
 # against "Sheep are nice.", and the similarity the HF API gave for it with all-MiniLM-L6-v2.

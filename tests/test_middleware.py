@@ -13,7 +13,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from agent.middleware import MAX_ERROR_CHARS, SafeToolArgsMiddleware, ToolFailureMiddleware
 from tests.fakes import ScriptedModel
-from tools.errors import TaskError
+from tools.inference.errors import TaskError
 
 
 def _tool_messages(result: dict[str, Any]) -> list[ToolMessage]:

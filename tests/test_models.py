@@ -1,4 +1,4 @@
-"""tools/models.py on its own: which models serve a task, in which order, and what a call may try — asked of
+"""tools/inference/models.py on its own: which models serve a task, in which order, and what a call may try — asked of
 the HF stand-in's Hub API through the real `HfApi`."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import time
 import pytest
 
 from tests.stand_ins.hf import HFStandIn
-from tools.errors import InputRefused
-from tools.models import (
+from tools.inference.errors import InputRefused
+from tools.inference.models import (
     Attempt,
     HubUnavailable,
     ModelCatalog,
@@ -19,7 +19,7 @@ from tools.models import (
     with_deadline,
 )
 from tools.settings import HFSettings
-from tools.tasks import task_id
+from tools.tasks.table import task_id
 
 
 def catalog(**settings: object) -> ModelCatalog:

@@ -1,4 +1,4 @@
-"""tools/outputs.py on its own: each kind of client result (huggingface_hub's own types) becomes short facts
+"""tools/tasks/outputs.py on its own: each kind of client result (huggingface_hub's own types) becomes short facts
 for the LLM, plain data and saved files."""
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from huggingface_hub import (
 from PIL import Image
 
 from tests.stand_ins import media
-from tools.artifacts import ArtifactStore, MediaInput
-from tools.outputs import TEXT_SHOW, Context, Rendered, render
+from tools.files.artifacts import ArtifactStore, MediaInput
 from tools.settings import HFSettings
-from tools.tasks import get_spec
+from tools.tasks.outputs import TEXT_SHOW, Context, Rendered, render
+from tools.tasks.table import get_spec
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ from tests.stand_ins.langsmith_api import LangSmithStandIn
 from tests.stand_ins.langsmith_plugin import LANGSMITH_TEST_KEY
 from tests.stand_ins.openai_api import DEFAULT_API_KEY, OpenAIStandIn
 from tools import HFSettings, HuggingFaceToolkit
-from tools.artifacts import FOLDERS
+from tools.files.artifacts import FOLDERS
 
 REPO = Path(__file__).resolve().parent.parent
 MAX_MB = 0.5

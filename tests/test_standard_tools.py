@@ -12,8 +12,8 @@ from langchain_tests.unit_tests import ToolsUnitTests
 from tests.stand_ins import media
 from tests.stand_ins.hf import HFStandIn
 from tools import TASKS, HFSettings, HFTaskTool
-from tools.backend import Backend
-from tools.find_models import FindModelsTool
+from tools.inference.backend import Backend
+from tools.tasks.find_models import FindModelsTool
 
 EXAMPLES: dict[str, dict[str, Any]] = {
     "audio": {"audio": "hello.flac"},

@@ -16,7 +16,7 @@ from tests.fakes import example_for
 from tests.stand_ins import media
 from tests.stand_ins.hf import HFStandIn
 from tools import TASKS, HFSettings, HuggingFaceToolkit
-from tools.errors import OutputNotSaved, TransientToolError
+from tools.inference.errors import OutputNotSaved, TransientToolError
 
 MEDIA_OUTPUT = {"image": "images", "audio": "audios", "video": "videos"}
 SERVED = [spec for spec in TASKS if spec.task != "tabular-regression"]

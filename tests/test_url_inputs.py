@@ -19,8 +19,8 @@ import pytest
 
 from tests.stand_ins import media
 from tools import HFSettings
-from tools.artifacts import ArtifactStore
-from tools.errors import InputRefused
+from tools.files.artifacts import ArtifactStore
+from tools.inference.errors import InputRefused
 
 PUBLIC_IP = "93.184.216.34"
 PRIVATE = "points to a private, loopback or link-local address"

@@ -7,13 +7,13 @@ from typing import Any
 from langchain_core.tools import BaseTool, BaseToolkit
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from tools.backend import Backend
-from tools.find_models import FindModelsTool
-from tools.models import providers_serving
-from tools.plan import PLAN_TOOL, RunPlanTool, plan_tool
+from tools.inference.backend import Backend
+from tools.inference.models import providers_serving
+from tools.plans.tool import PLAN_TOOL, RunPlanTool, plan_tool
 from tools.settings import HFSettings
-from tools.tasks import TASKS, TaskSpec, get_spec
-from tools.tool import HFTaskTool, TaskResult
+from tools.tasks.find_models import FindModelsTool
+from tools.tasks.table import TASKS, TaskSpec, get_spec
+from tools.tasks.tool import HFTaskTool, TaskResult
 
 
 class HuggingFaceToolkit(BaseToolkit):

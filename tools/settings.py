@@ -231,8 +231,8 @@ class HFSettings(EnvSettings):
     @field_validator("local_models", mode="before")
     @classmethod
     def _local_models(cls, value: Any) -> Any:
-        from tools.local_tasks import LOCAL_TASKS  # data only; imported here to keep settings first
-        from tools.tasks import task_id
+        from tools.inference.local.tasks import LOCAL_TASKS  # data only; imported here to keep settings first
+        from tools.tasks.table import task_id
 
         pairs = split_pairs(value)
         if not isinstance(pairs, dict):

@@ -4,7 +4,7 @@
 scheme/host/port to the stand-in while keeping its path and query; the original host travels in the `Host`
 header (httpx2 sets it from the original URL), which is how the stand-in tells the Hub, the router and media
 hosts apart. The clients keep huggingface_hub's own event hooks, `follow_redirects=True` and `timeout=None`.
-URL inputs (tools/downloads.py) get a plain client over the same transport: the address policy is still
+URL inputs (tools/files/downloads.py) get a plain client over the same transport: the address policy is still
 checked on each URL before its request, but the connection itself goes to the stand-in (the connect-time
 check is tested unrouted, in tests/test_url_inputs.py).
 """
@@ -16,7 +16,7 @@ from collections.abc import Callable
 import httpx2
 from huggingface_hub.utils import _http as hf_http
 
-from tools import downloads
+from tools.files import downloads
 
 _ROUTED_TO: str | None = None
 

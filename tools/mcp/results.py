@@ -12,7 +12,7 @@ from typing import Any, cast
 import mcp_types as types
 from langchain_core.messages import ToolMessage
 
-from tools.artifacts import FileArtifact
+from tools.files.artifacts import FileArtifact
 
 REDACTED = "[redacted]"
 

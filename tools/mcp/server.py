@@ -19,12 +19,12 @@ from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from pydantic import TypeAdapter, ValidationError
 
-from tools.artifacts import ArtifactStore
-from tools.errors import InputRefused
+from tools.files.artifacts import ArtifactStore
+from tools.inference.errors import InputRefused
 from tools.mcp.results import Redactor, failure, success
 from tools.mcp.uploads import prepared
 from tools.settings import HFSettings
-from tools.tool import HFTaskTool, TaskResult
+from tools.tasks.tool import HFTaskTool, TaskResult
 
 log = logging.getLogger(__name__)
 SERVER_NAME = "hugginggpt"

@@ -12,10 +12,10 @@ from typing import Any
 
 from langchain_core.tools import BaseTool
 
-from tools.artifacts import ArtifactStore
-from tools.errors import InputRefused
-from tools.media import MediaKind
-from tools.tasks import TaskSpec
+from tools.files.artifacts import ArtifactStore
+from tools.files.media import MediaKind
+from tools.inference.errors import InputRefused
+from tools.tasks.table import TaskSpec
 
 DATA_URI = re.compile(r"data:(?P<type>[\w.+-]+/[\w.+-]+)?(?P<params>(?:;[\w.+-]+=[^;,]*)*)(?P<base64>;base64)?,",
                       re.IGNORECASE)  # fmt: skip

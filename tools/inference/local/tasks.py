@@ -1,9 +1,9 @@
-"""The local task table: how a task runs on this machine, as data beside the task table (tools/tasks.py).
+"""The local task table: how a task runs on this machine, as data beside the task table (tools/tasks/table.py).
 
-A row names the runner that loads and calls the model (tools/local_runners.py: a transformers pipeline,
+A row names the runner that loads and calls the model (tools/inference/local/runners.py: a transformers pipeline,
 sentence-transformers, or transformers' `generate` and extractive QA where transformers 5 has no
 pipeline), the tool arguments it is called with, and how its answer becomes the router's answer for the
-task: the same huggingface_hub types `InferenceClient` returns, so tools/outputs.py renders local results
+task: the same huggingface_hub types `InferenceClient` returns, so tools/tasks/outputs.py renders local results
 unchanged. Running one more task locally is one more row (README, "Local models").
 
 Nothing here imports torch or transformers.

@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import httpcore2
 import httpx2
 
-from tools.errors import InputRefused, too_large
+from tools.inference.errors import InputRefused, too_large
 from tools.settings import HFSettings
 from tools.text import quoted
 

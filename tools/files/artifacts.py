@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 from huggingface_hub.inference._common import MimeBytes
 from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (MCP output schema)
 
-from tools.downloads import download
-from tools.errors import InputRefused, OutputNotSaved, too_large
-from tools.media import ACCEPTS, MediaKind, looks_complete, sniff
+from tools.files.downloads import download
+from tools.files.media import ACCEPTS, MediaKind, looks_complete, sniff
+from tools.inference.errors import InputRefused, OutputNotSaved, too_large
 from tools.settings import HFSettings
 from tools.text import quoted, with_article
 

@@ -5,9 +5,9 @@ call for the task, with the same huggingface_hub types, so fallback, errors, tra
 nothing new. Each model is loaded once per process and kept (one load even when many calls arrive at
 once), on a thread of its own, and waited for at most HUGGINGGPT_TIMEOUT; calls run on a pool of worker
 threads, off the event loop, and take turns on each model. Every failure is a failed attempt in one
-sentence (tools/errors.py `AttemptFailed`), so hybrid mode falls back to the router.
+sentence (tools/inference/errors.py `AttemptFailed`), so hybrid mode falls back to the router.
 
-Nothing here imports torch or transformers: tools/local_runners.py does, on the first local call.
+Nothing here imports torch or transformers: tools/inference/local/runners.py does, on the first local call.
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-from tools.errors import AttemptFailed, Cause, Failure, classify
-from tools.local_tasks import LOCAL_TASKS, LocalTask
-from tools.models import Attempt
+from tools.inference.errors import AttemptFailed, Cause, Failure, classify
+from tools.inference.local.tasks import LOCAL_TASKS, LocalTask
+from tools.inference.models import Attempt
 from tools.settings import HFSettings
-from tools.tasks import TaskSpec
+from tools.tasks.table import TaskSpec
 
 if TYPE_CHECKING:
-    from tools.local_runners import Loaded
+    from tools.inference.local.runners import Loaded
 
 EXTRA = "pip install 'hugginggpt-langchain[local]'"
 GRACE = 0.5  # seconds a caller waits past the deadline, so the worker's own reason arrives first
@@ -154,7 +154,7 @@ class LocalBackend:
         def load(future: Future[Loaded]) -> None:
             started = time.monotonic()
             try:
-                runners = importlib.import_module("tools.local_runners")  # torch comes in here
+                runners = importlib.import_module("tools.inference.local.runners")  # torch comes in here
                 folder = self.resolve(ref)
                 loaded = runners.load(row, spec, folder, runners.pick_device(device))
             except BaseException as error:
@@ -168,7 +168,7 @@ class LocalBackend:
     def _work(self, spec: TaskSpec, attempt: Attempt, sent: dict[str, Any], deadline: float) -> Any:
         row = LOCAL_TASKS[spec.task]
         loaded = self._loaded(row, spec, attempt.model, deadline)
-        from tools.local_runners import call
+        from tools.inference.local.runners import call
 
         with loaded.lock:
             try:

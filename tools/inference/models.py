@@ -16,10 +16,10 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import RepositoryNotFoundError
 from huggingface_hub.hf_api import ExpandModelProperty_T, ModelInfo
 
-from tools.errors import InputRefused, TaskError
-from tools.local_tasks import LOCAL_TASKS
+from tools.inference.errors import InputRefused, TaskError
+from tools.inference.local.tasks import LOCAL_TASKS
 from tools.settings import HFSettings
-from tools.tasks import task_id
+from tools.tasks.table import task_id
 
 T = TypeVar("T")
 SEARCH_LIMIT = 40
@@ -28,7 +28,7 @@ EXPAND: list[ExpandModelProperty_T] = [
 ]  # fmt: skip
 # Hosts a `model` URL may point at: the HF token is sent there, so only Hugging Face's own endpoints.
 ENDPOINT_HOST_SUFFIXES = (".endpoints.huggingface.cloud", ".hf.space", ".huggingface.co")
-LOCAL = "local"  # the provider of the models run on this machine (tools/local.py)
+LOCAL = "local"  # the provider of the models run on this machine (tools/inference/local/models.py)
 
 
 class HubUnavailable(RuntimeError):

@@ -9,9 +9,9 @@ from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackMan
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.backend import Backend
-from tools.models import LOCAL, HubUnavailable
-from tools.tasks import get_spec
+from tools.inference.backend import Backend
+from tools.inference.models import LOCAL, HubUnavailable
+from tools.tasks.table import get_spec
 
 
 class FindModelsInput(BaseModel):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tools.artifacts import ArtifactStore
-from tools.local import LocalBackend
-from tools.models import LOCAL, Attempt, ModelCatalog
-from tools.router import Router
+from tools.files.artifacts import ArtifactStore
+from tools.inference.local.models import LocalBackend
+from tools.inference.models import LOCAL, Attempt, ModelCatalog
+from tools.inference.router import Router
 from tools.settings import HFSettings
 
 

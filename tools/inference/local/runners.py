@@ -1,6 +1,6 @@
 """Loading and calling local models: one loader and one call per runner of the local task table.
 
-This is where torch and transformers come in: tools/local.py imports this module on the first local
+This is where torch and transformers come in: tools/inference/local/models.py imports this module on the first local
 call only. A call gets the tool's arguments (media as bytes, as the router's client would) and returns
 the runner's plain answer; the table's `answer` turns it into the router's answer.
 """
@@ -19,9 +19,9 @@ import torch
 import transformers
 from PIL import Image
 
-from tools.errors import AttemptFailed, Cause, Failure
-from tools.local_tasks import LocalTask
-from tools.tasks import TaskSpec
+from tools.inference.errors import AttemptFailed, Cause, Failure
+from tools.inference.local.tasks import LocalTask
+from tools.tasks.table import TaskSpec
 
 transformers.utils.logging.disable_progress_bar()  # tool calls show their own progress
 transformers.utils.logging.set_verbosity_error()

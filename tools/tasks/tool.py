@@ -11,14 +11,14 @@ from langchain_core.tools import BaseTool, ToolException
 from pydantic import ConfigDict
 from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (MCP output schema)
 
-from tools.artifacts import FileArtifact, MediaInput
-from tools.attempts import AttemptPlan, FailedAttempt, run_async, run_sync
-from tools.backend import Backend
-from tools.errors import InputRefused
-from tools.models import Attempt, HubUnavailable, check_endpoint_url
-from tools.outputs import Context, Rendered, render
-from tools.schema import args_schema
-from tools.tasks import TaskSpec
+from tools.files.artifacts import FileArtifact, MediaInput
+from tools.inference.attempts import AttemptPlan, FailedAttempt, run_async, run_sync
+from tools.inference.backend import Backend
+from tools.inference.errors import InputRefused
+from tools.inference.models import Attempt, HubUnavailable, check_endpoint_url
+from tools.tasks.outputs import Context, Rendered, render
+from tools.tasks.schema import args_schema
+from tools.tasks.table import TaskSpec
 from tools.tracing import annotate_run
 
 

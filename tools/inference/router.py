@@ -13,9 +13,9 @@ from typing import Any
 from huggingface_hub import AsyncInferenceClient, InferenceClient
 from huggingface_hub.inference._providers import get_provider_helper
 
-from tools.models import Attempt, with_deadline
+from tools.inference.models import Attempt, with_deadline
 from tools.settings import HFSettings
-from tools.tasks import TaskSpec
+from tools.tasks.table import TaskSpec
 
 # Offloaded calls (video jobs the sync client polls, for minutes) get threads of their own: on the loop's
 # default executor (min(32, cores + 4) threads) a few of them would stall every other tool's short hops.

@@ -9,9 +9,9 @@ from typing import Any
 
 from PIL import Image
 
-from tools.annotate import draw_boxes, draw_masks, encode_image
-from tools.artifacts import ArtifactStore, FileArtifact, MediaInput
-from tools.tasks import TaskSpec
+from tools.files.annotate import draw_boxes, draw_masks, encode_image
+from tools.files.artifacts import ArtifactStore, FileArtifact, MediaInput
+from tools.tasks.table import TaskSpec
 from tools.text import shorten, with_article
 
 SHOW = 5  # list items spelled out for the LLM

@@ -22,11 +22,11 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from tools.errors import TransientToolError
-from tools.outputs import FILE_OUTPUTS
-from tools.plan_steps import PlanInput, PlanStep, check_plan, depends_on, resolve
+from tools.inference.errors import TransientToolError
+from tools.plans.steps import PlanInput, PlanStep, check_plan, depends_on, resolve
 from tools.settings import HFSettings
-from tools.tasks import TaskSpec
+from tools.tasks.outputs import FILE_OUTPUTS
+from tools.tasks.table import TaskSpec
 from tools.text import shorten
 
 PLAN_TOOL = "run_plan"

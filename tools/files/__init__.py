@@ -1,0 +1,1 @@
+"""Files in and out: the artifact store, URL downloads, media sniffing, annotation."""

@@ -1,0 +1,1 @@
+"""Local models: the local task table, the runners that load and call models, and the loaded-model registry."""
