@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from langchain.agents.middleware import AgentMiddleware, ToolCallLimitMiddleware
+from langchain.agents.middleware import AgentMiddleware
 from langchain.agents.middleware.types import ModelRequest, ModelResponse, ToolCallRequest
 from langchain_core.messages import AIMessage, AnyMessage, RemoveMessage, ToolCall, ToolMessage
 from langchain_core.tools import ToolException
@@ -35,6 +35,7 @@ from pydantic_core import ErrorDetails
 from agent.events import args_preview
 from tools.plans.tool import PLAN_TOOL
 from tools.text import shorten
+from tools.upstream import weighted_tool_call_limit
 
 MAX_ERROR_CHARS = 1200
 ECHO_CHARS = 200  # of the arguments, after the cause
@@ -177,28 +178,11 @@ def tool_calls_counted(call: ToolCall) -> int:
     return max(1, len(steps)) if isinstance(steps, list) else 1
 
 
-class StepCountingToolCallLimit(ToolCallLimitMiddleware):
-    """`ToolCallLimitMiddleware` counting each step of a `run_plan` call as a tool call.
+class StepCountingToolCallLimit(weighted_tool_call_limit()):  # type: ignore[misc]  # a class made at import
+    """`ToolCallLimitMiddleware` counting each step of a `run_plan` call as a tool call."""
 
-    Overrides the one method that decides which calls of a turn fit the limits (langchain 1.x), so the
-    limits, the counts kept in the state and the messages for blocked calls all stay langchain's own.
-    """
-
-    def _separate_tool_calls(
-        self, tool_calls: list[ToolCall], thread_count: int, run_count: int
-    ) -> tuple[list[ToolCall], list[ToolCall], int, int]:
-        allowed: list[ToolCall] = []
-        blocked: list[ToolCall] = []
-        for call in tool_calls:
-            if not self._matches_tool_filter(call):
-                continue
-            extra = tool_calls_counted(call) - 1
-            if self._would_exceed_limit(thread_count + extra, run_count + extra):
-                blocked.append(call)
-            else:
-                allowed.append(call)
-                thread_count, run_count = thread_count + extra + 1, run_count + extra + 1
-        return allowed, blocked, thread_count, run_count
+    def weight(self, call: ToolCall) -> int:
+        return tool_calls_counted(call)
 
 
 def _interrupted(call: dict[str, Any]) -> ToolMessage:

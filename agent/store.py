@@ -16,7 +16,6 @@ resuming never reads.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from agent.thread_locks import AdvisoryLocks, FileLocks, ThreadLock, ThreadLocks
+from tools.upstream import latest_only_sqlite_saver, pooled_postgres_saver
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -124,33 +124,6 @@ class ConversationStore:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-
-# Each checkpoint saved makes the thread's earlier ones (and their writes) superseded: resuming reads only
-# the latest. Deleting them as each one is saved keeps the file at about one history even mid-turn, where
-# LangGraph saves ~14 checkpoints, each holding the whole history in this saver.
-SQLITE_SUPERSEDED = (
-    "DELETE FROM checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id < ?3",
-    "DELETE FROM writes WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id < ?3",
-)  # the kept checkpoint still names its parent: clearing it would rewrite the whole row (SQLite updates do)
-
-
-def latest_only_sqlite_saver(conn: Any) -> Any:
-    """An `AsyncSqliteSaver` that deletes a thread's superseded checkpoints as it saves a new one."""
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
-    class LatestOnlySqliteSaver(AsyncSqliteSaver):
-        async def aput(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
-            saved = await super().aput(config, checkpoint, metadata, new_versions)
-            where = saved["configurable"]
-            key = (str(where["thread_id"]), where["checkpoint_ns"], where["checkpoint_id"])
-            async with self.lock:
-                for statement in SQLITE_SUPERSEDED:
-                    await self.conn.execute(statement, key)
-                await self.conn.commit()
-            return saved
-
-    return LatestOnlySqliteSaver(conn)
 
 
 class SqliteStore(ConversationStore):
@@ -314,19 +287,3 @@ async def _take_setup_lock(conn: Any) -> None:
                 f"by another process after {SETUP_WAIT_SECONDS:g} s; try again."
             )
         await asyncio.sleep(POLL_SECONDS)
-
-
-def pooled_postgres_saver(pool: Any) -> Any:
-    """An `AsyncPostgresSaver` whose queries run at once, each on a connection of its own from the pool.
-
-    The saver holds one lock around every query, which a single shared connection needs; on a pool it
-    makes every save in the process wait for the one before (50 turns at once queue ~2 s per save).
-    """
-    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-
-    class PooledPostgresSaver(AsyncPostgresSaver):
-        def __init__(self, conn: Any) -> None:
-            super().__init__(conn)
-            self.lock = contextlib.nullcontext()  # type: ignore[assignment]  # an async no-op lock
-
-    return PooledPostgresSaver(pool)

@@ -27,6 +27,7 @@ from langsmith.anonymizer import DEFAULT_SECRET_RULES, StringNodeRule, create_an
 
 from agent.settings import AgentSettings
 from tools.settings import read_environment
+from tools.upstream import daemon_langsmith_client
 
 logger = logging.getLogger(__name__)
 
@@ -77,23 +78,6 @@ def scrubber(secrets: Iterable[str]) -> Callable[[Any], Any]:
     return lambda data: redact(hide_bulky(data))
 
 
-class DaemonClient(langsmith.Client):
-    """langsmith's client, with daemon background threads whatever `LANGSMITH_USE_DAEMON` says.
-
-    Its non-daemon threads would keep the process alive at exit for as long as they retry an unreachable
-    server (about 10 s when connections are refused, minutes when they hang); `flush_at_exit` waits a
-    bounded time instead.
-    """
-
-    @property
-    def _use_daemon_threads(self) -> bool:
-        return True
-
-    @_use_daemon_threads.setter
-    def _use_daemon_threads(self, value: bool) -> None:
-        pass  # the base class sets it from the environment before starting its threads
-
-
 def flush_at_exit() -> None:
     """Give queued traces at most HUGGINGGPT_TRACE_FLUSH_SECONDS, in all, to reach LangSmith."""
     deadline = time.monotonic() + _exit_flush_seconds
@@ -104,7 +88,7 @@ def flush_at_exit() -> None:
 def tracing_client(settings: AgentSettings) -> langsmith.Client:
     """A LangSmith client for the configured endpoint and key, with the scrubbing anonymizer."""
     key = settings.langsmith_api_key
-    return DaemonClient(
+    return daemon_langsmith_client()(
         api_url=settings.langsmith_endpoint,
         api_key=key.get_secret_value() if key else None,
         anonymizer=scrubber(known_secrets(settings)),

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from huggingface_hub.inference._common import MimeBytes
 from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (MCP output schema)
 
 from tools.files.downloads import download
@@ -19,6 +18,7 @@ from tools.files.media import ACCEPTS, MediaKind, looks_complete, sniff
 from tools.inference.errors import InputRefused, OutputNotSaved, too_large
 from tools.settings import HFSettings
 from tools.text import quoted, with_article
+from tools.upstream import MimeBytes
 
 FOLDERS: dict[str, str] = {"image": "images", "audio": "audios", "video": "videos", "document": "documents"}
 UPLOADS = "uploads"  # media handed over inline (the MCP server's data: URIs)

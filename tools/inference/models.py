@@ -20,6 +20,7 @@ from tools.inference.errors import InputRefused, TaskError
 from tools.inference.local.tasks import LOCAL_TASKS
 from tools.settings import HFSettings
 from tools.tasks.table import task_id
+from tools.upstream import provider_tasks
 
 T = TypeVar("T")
 SEARCH_LIMIT = 40
@@ -73,9 +74,7 @@ class Attempt:
 
 def providers_serving(task: str) -> tuple[str, ...]:
     """Providers huggingface_hub can call for `task` at all (its provider table is the truth)."""
-    from huggingface_hub.inference._providers import PROVIDERS
-
-    return tuple(name for name, tasks in PROVIDERS.items() if task_id(task) in tasks)
+    return tuple(name for name, tasks in provider_tasks().items() if task_id(task) in tasks)
 
 
 def live_providers(info: ModelInfo, task: str) -> tuple[str, ...]:

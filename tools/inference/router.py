@@ -11,11 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from huggingface_hub import AsyncInferenceClient, InferenceClient
-from huggingface_hub.inference._providers import get_provider_helper
 
 from tools.inference.models import Attempt, with_deadline
 from tools.settings import HFSettings
 from tools.tasks.table import TaskSpec
+from tools.upstream import fetch_provider_mapping, get_provider_helper
 
 # Offloaded calls (video jobs the sync client polls, for minutes) get threads of their own: on the loop's
 # default executor (min(32, cores + 4) threads) a few of them would stall every other tool's short hops.
@@ -67,7 +67,7 @@ class Router:
         if attempt.model.startswith(("http://", "https://")):
             return
         helper = get_provider_helper(attempt.provider, spec.task, attempt.model)  # type: ignore[arg-type]  # as above
-        with_deadline(lambda: helper._prepare_mapping_info(attempt.model), self.settings.timeout)
+        with_deadline(lambda: fetch_provider_mapping(helper, attempt.model), self.settings.timeout)
 
     async def _client(self, provider: str) -> AsyncInferenceClient:
         loop = asyncio.get_running_loop()
