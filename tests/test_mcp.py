@@ -353,6 +353,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+async def listening(port: int) -> None:
+    """Wait until the server listens (its "serving" line is printed just before uvicorn does)."""
+    deadline = time.monotonic() + 60  # a generous bound for a loaded machine
+    while time.monotonic() < deadline:
+        with suppress(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"nothing listens on port {port}")
+
+
 async def test_the_command_serves_http(hf_subprocess_env: dict[str, str], workdir: Path) -> None:
     port = free_port()
     env = stdio_server(hf_subprocess_env, workdir).env
@@ -361,11 +372,7 @@ async def test_the_command_serves_http(hf_subprocess_env: dict[str, str], workdi
     try:
         assert server.stderr is not None
         assert f"serving http://127.0.0.1:{port}/mcp" in server.stderr.readline()
-        for _ in range(200):  # the line is printed just before uvicorn listens
-            with suppress(OSError):
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            await asyncio.sleep(0.05)
+        await listening(port)
         async with Client(f"http://127.0.0.1:{port}/mcp") as client:
             made = await client.call_tool("text_to_image", {"prompt": "three sheep"})
         check_media_result(made, "image")
@@ -386,6 +393,8 @@ async def test_sigterm_stops_the_http_server_with_a_call_in_flight(
     assert server.stderr is not None
     try:
         assert f"serving http://127.0.0.1:{port}/mcp" in server.stderr.readline()
+        await listening(port)
+        exited = None
         with suppress(Exception):  # the client's own goodbye finds the server gone
             async with Client(f"http://127.0.0.1:{port}/mcp") as client:
                 call = asyncio.ensure_future(client.call_tool("text_to_image", {"prompt": "three sheep"}))
@@ -396,6 +405,7 @@ async def test_sigterm_stops_the_http_server_with_a_call_in_flight(
                 exited = asyncio.ensure_future(asyncio.to_thread(server.wait, 30))
                 with suppress(Exception):
                     await asyncio.wait_for(call, 40)  # the connection closes under it
+        assert exited is not None, "the call never reached the HF stand-in"
         await exited
     finally:
         server.kill()
