@@ -149,6 +149,7 @@ class HFStandIn:
         self.fal.polls_before_done = 1
         with self._together:
             self._meet: tuple[int, set[str] | None] | None = None
+            self._held: set[str] = set()
             self._arrived = 0
             self.together = 0  # the most inference requests of a meeting held at once
             self._together.notify_all()
@@ -184,8 +185,22 @@ class HFStandIn:
         with self._together:
             self._meet, self._arrived, self.together = (count, set(tasks) or None), 0, 0
 
+    def hold(self, *tasks: str) -> None:
+        """Hold inference requests of `tasks` until `release()` (or for at most MEET_SECONDS): a call
+        that is still running when something else happens, whatever the machine's speed."""
+        with self._together:
+            self._held = set(tasks)
+
+    def release(self) -> None:
+        with self._together:
+            self._held = set()
+            self._together.notify_all()
+
     def _join_meeting(self, record: RecordedRequest) -> None:
         with self._together:
+            if record.provider is not None and record.method == "POST" and record.task in self._held:
+                task = record.task
+                self._together.wait_for(lambda: task not in self._held, MEET_SECONDS)
             if self._meet is None or record.provider is None or record.method != "POST":
                 return
             count, tasks = self._meet
