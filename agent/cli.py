@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import os
 import signal
 import sys
 import threading
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
 from types import FrameType
 from typing import Any
 
@@ -68,15 +69,16 @@ def list_tools(settings: Any) -> int:
     return EXIT_OK
 
 
-def user_turns(args: argparse.Namespace):
-    """The requests to run: --prompt, piped lines, or an interactive prompt."""
+def user_turns(args: argparse.Namespace, stopper: Stopper):
+    """The requests to run: --prompt, piped lines, or an interactive prompt (a stop signal ends the wait)."""
     if args.prompt is not None:
         yield args.prompt
         return
     interactive = sys.stdin.isatty()
     while True:
         try:
-            line = input("you> ") if interactive else sys.stdin.readline()
+            with stopper.interruptible():
+                line = input("you> ") if interactive else sys.stdin.readline()
         except EOFError:
             return
         if not interactive and line == "":
@@ -108,12 +110,16 @@ def preload(args: argparse.Namespace) -> threading.Thread | None:
 
 
 class Stopper:
-    """Ctrl-C and SIGTERM alike: the first cancels the turn in flight (or stops the wait for input), a
-    second one stops at once; the exit status is 128 + the signal (130, 143), as shells report it."""
+    """Ctrl-C and SIGTERM alike, honoured whenever one comes: the exit status is 128 + the signal (130,
+    143), as shells report it. The first one cancels the turn in flight, stops a wait for input or start-up,
+    or, arriving between those (a turn winding down after its answer), is noted and stops the chat at its
+    next step; a second one stops at once."""
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        self.said = False  # whether the turn's renderer already said "Stopped"
         self.turn: asyncio.Future[Any] | None = None
+        self._interruptible = False  # the main thread is in code a KeyboardInterrupt may stop
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> Stopper:
@@ -127,38 +133,63 @@ class Stopper:
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         first, self.signum = self.signum is None, signum
+        if not first:  # asked twice: at once, whatever is running
+            print("\nStopped.", file=sys.stderr, flush=True)
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+            os._exit(self.exit_code)
+        if self._interruptible:
+            raise KeyboardInterrupt
         turn = self.turn
-        if first and turn is not None and not turn.done():
+        if turn is not None and not turn.done():
             turn.get_loop().call_soon_threadsafe(turn.cancel)  # the renderer says "Stopped"
-            return
-        raise KeyboardInterrupt  # waiting for input, or asked twice
+        # Otherwise noted: `run` and `interruptible` look at `signum` before they start and after they end.
 
     @property
     def exit_code(self) -> int:
         return 128 + (self.signum or signal.SIGINT)
 
+    @contextlib.contextmanager
+    def interruptible(self) -> Iterator[None]:
+        """A block of plain (blocking) code, such as waiting for input, that a stop signal interrupts with
+        KeyboardInterrupt; one that came before it started interrupts it at once."""
+        self._interruptible = True
+        try:
+            if self.signum is not None:
+                raise KeyboardInterrupt
+            yield
+        finally:
+            self._interruptible = False
+
     async def run(self, turn: Awaitable[bool]) -> bool:
-        """Await `turn` as the turn in flight, which a stop signal cancels; False when it was stopped."""
+        """Await `turn` as the turn in flight, which a stop signal cancels; False when a stop signal came
+        before it, while it ran or while it wound down (it may have finished: its answer stands)."""
+        if self.signum is not None:
+            if asyncio.iscoroutine(turn):
+                turn.close()  # never started
+            return False
         self.turn = task = asyncio.ensure_future(turn)
         try:
             await asyncio.wait([task])  # a cancelled turn is an answer here, not an error
         finally:
             self.turn = None
-        return not task.cancelled() and task.result()
+        answered = not task.cancelled() and task.result()
+        self.said = not task.cancelled() and not answered  # the renderer said "Stopped"
+        return answered and self.signum is None
 
 
 async def chat(args: argparse.Namespace, settings: Any, stopper: Stopper) -> int:
     loader = preload(args)
-    turns = user_turns(args)
+    turns = user_turns(args, stopper)
     first = next(turns, None)  # on a terminal `you>` shows now, while the modules load behind it
     if first is None:
         return EXIT_OK
-    if loader is not None:
-        loader.join()  # never import the same modules from two threads at once
-
-    from agent import build_agent
-    from agent.console import Renderer
-    from agent.store import open_store
+    with stopper.interruptible():  # a second of imports: nothing to leave consistent yet
+        if loader is not None:
+            loader.join()  # never import the same modules from two threads at once
+        from agent import build_agent
+        from agent.console import Renderer
+        from agent.store import open_store
 
     thread = args.thread or f"run-{uuid.uuid4().hex[:8]}"
     renderer = Renderer(json_mode=args.json, verbose=args.verbose)
@@ -181,13 +212,19 @@ def main(argv: list[str] | None = None) -> int:
 
     stopper = Stopper()
     try:
-        overrides = {"openai_model": args.model} if args.model else {}
-        settings = AgentSettings.from_env(**overrides)
-        if args.list_tools:
-            return list_tools(settings)
-        settings.require_keys()
         with stopper:
-            return asyncio.run(chat(args, settings, stopper))
+            with stopper.interruptible():  # reading the settings: nothing started yet
+                overrides = {"openai_model": args.model} if args.model else {}
+                settings = AgentSettings.from_env(**overrides)
+                if args.list_tools:
+                    return list_tools(settings)
+                settings.require_keys()
+            code = asyncio.run(chat(args, settings, stopper))
+        if stopper.signum is None:
+            return code
+        if not stopper.said:  # a stop noted between steps (a turn winding down, the store closing)
+            print("\nStopped.", file=sys.stderr)
+        return stopper.exit_code
     except (MissingSetting, StoreUnavailable) as error:  # a setting to fix: nothing was run or written
         print(f"{program_name()}: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -44,12 +45,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     from agent.web import WebApp
 
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop is Ctrl-C's twin
+
     app = WebApp(settings)  # a missing key is shown on the page, not here
     if app.problem:
         print(f"{program_name()}: {app.problem}", file=sys.stderr)
     try:
         app.launch(settings.web_host, settings.web_port)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM (Gradio closes its server on the first: the port is free)
         pass
     finally:
         app.close()

@@ -228,21 +228,13 @@ async def test_schema_model_calls_every_tool_and_the_run_survives(
 
 
 async def test_independent_tool_calls_run_concurrently(hf_stand_in: HFStandIn, workdir: Path) -> None:
-    hf_stand_in.latency = 0.5
     turn = [("image_to_text", {"image": "sheep.png"}), ("object_detection", {"image": "sheep.png"}),
             ("image_classification", {"image": "sheep.png"}), ("text_to_speech", {"text": "baa"})]  # fmt: skip
     agent = build_agent(settings(openai_api_key="sk-unused"), model=ScriptedModel(turns=[turn, "done"]))
-    # warm the served-model lists so only inference is timed
-    from tools import HuggingFaceToolkit
-
-    kit = HuggingFaceToolkit(settings=settings())
-    for task in ("image-to-text", "object-detection", "image-classification", "text-to-speech"):
-        kit.backend.catalog.candidates(task)
-    started = time.monotonic()
+    hf_stand_in.meet(4)  # each call is held until all four are in flight: one after another never meet
     summary = await run(agent, "four things at once")
-    elapsed = time.monotonic() - started
     assert [c["status"] for c in summary.tool_calls] == ["ok"] * 4
-    assert elapsed < 1.2, f"four 0.5 s tools in one turn took {elapsed:.2f} s"
+    assert hf_stand_in.together == 4
 
 
 async def test_model_calls_are_capped(hf_stand_in: HFStandIn, workdir: Path) -> None:

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +141,7 @@ def test_ctrl_c_stops_cleanly(env: dict[str, str], hf_stand_in: HFStandIn) -> No
     while time.monotonic() < deadline and not hf_stand_in.inference_requests():
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=15)
+    out, err = proc.communicate(timeout=60)  # a hang guard: it stops in about a second
     assert proc.returncode == 130, (out, err)
     assert "Stopped" in out + err and "Traceback" not in err
 
@@ -192,7 +194,8 @@ def test_exit_is_prompt_whatever_langsmith_does(
         stderr = err.read()
     assert proc.returncode == 0, stderr
     assert scenarios.POEM in answer["answer"]
-    assert exited < 4, f"the CLI took {exited:.1f} s to exit after answering"
+    # 1 s of flushing plus a margin for a loaded machine; unbounded, it took 11 s and over 30 s
+    assert exited < 8, f"the CLI took {exited:.1f} s to exit after answering"
     if langsmith == "up":
         (root,) = [r for r in up.runs().values() if r.get("name") == "hugginggpt"]
         assert root.get("end_time") and root.get("outputs"), root
@@ -262,12 +265,12 @@ def test_signals_stop_the_request_in_flight_with_their_exit_code(
         proc.stdin.write(scenarios.POEM_PROMPT + "\n")
         proc.stdin.flush()
     _wait_for_inference(proc, hf_stand_in)
-    started = time.monotonic()
     proc.send_signal(signum)
-    out, err = proc.communicate(timeout=15)
+    out, err = proc.communicate(timeout=60)  # a hang guard: it stops in about a second
     assert proc.returncode == code, (out, err)
     assert "Stopped" in out + err and "Traceback" not in err
-    assert time.monotonic() - started < 10  # cancelled, not waited out (the stand-in holds it 30 s)
+    # cancelled, not waited out: the call (held 30 s by the stand-in) neither ended nor timed out
+    assert "✔ text_to_speech" not in out + err and "✖ text_to_speech" not in out + err
 
 
 def test_sigterm_while_a_chat_waits_for_input_exits_143(env: dict[str, str]) -> None:
@@ -282,9 +285,60 @@ def test_sigterm_while_a_chat_waits_for_input_exits_143(env: dict[str, str]) -> 
         scenarios.POEM in json.loads(proc.stdout.readline())["answer"]
     )  # one turn done; the pipe stays open
     proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=15)
+    out, err = proc.communicate(timeout=60)  # a hang guard: it stops in about a second
     assert proc.returncode == 143, (out, err)
     assert "Stopped" in err and "Traceback" not in err
+
+
+@pytest.fixture
+def cpu_load() -> Iterator[None]:
+    """Two busy processes beside the test, as on a loaded 2-core CI machine (where the stop used to be lost)."""
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        yield
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+
+
+STOP_TRIES = 8  # chats stopped at once; before the fix about 4 in 10 exited 0 (or hung) under this load
+
+
+def _stop_right_after_the_answer(env: dict[str, str]) -> tuple[int | None, str]:
+    """A piped chat (stdin left open) answers one request; SIGTERM the moment its JSON line is read."""
+    proc = subprocess.Popen(
+        [sys.executable, CLI, "--json"], env={**env, "PYTHONFAULTHANDLER": "1"}, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(scenarios.POEM_PROMPT + "\n")
+        proc.stdin.flush()
+        answer = json.loads(proc.stdout.readline())["answer"]
+        proc.send_signal(signal.SIGTERM)
+        assert scenarios.POEM in answer
+        try:  # the pipe stays open: a lost stop would wait for the next line, which never comes
+            proc.wait(timeout=60)  # a generous margin: it exits within a second or two, even under load
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)  # faulthandler shows on stderr where it waits
+    finally:
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+    return proc.returncode, err
+
+
+def test_sigterm_the_moment_a_chat_answers_is_never_lost(env: dict[str, str], cpu_load: None) -> None:
+    """Issue 18: a stop that came while a turn wound down (its answer printed) was swallowed: the chat
+    went back to reading stdin. Many chats at once, each stopped as its answer arrives, with load beside."""
+    with ThreadPoolExecutor(STOP_TRIES) as pool:
+        results = list(pool.map(lambda _: _stop_right_after_the_answer(env), range(STOP_TRIES)))
+    codes = [code for code, _ in results]
+    assert codes == [143] * STOP_TRIES, results
+    assert all("Stopped" in err and "Traceback" not in err for _, err in results), results
 
 
 def test_verbose_shows_request_details_on_stderr(env: dict[str, str], hf_stand_in: HFStandIn) -> None:

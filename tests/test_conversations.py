@@ -121,14 +121,18 @@ def test_answered_in_place_moves_late_answers_and_fills_missing_ones() -> None:
 def test_a_second_cli_on_a_busy_thread_waits_its_turn(
     env: dict[str, str], hf_stand_in: HFStandIn, tmp_path: Path
 ) -> None:
-    hf_stand_in.set_latency(8, task="text-to-speech")  # the first turn's tool, still running when the
-    first = cli_run.start(env, "--thread", "shared", "--prompt", scenarios.POEM_PROMPT)  # second one starts
-    wait_for(lambda: hf_stand_in.inference_requests(), what="the first turn's tool call")
-    second = cli_run.run(env, "--thread", "shared", "--prompt", scenarios.SHEEP_PROMPT)
-    _, err = first.communicate(timeout=60)
-    assert first.returncode == 0, err
-    assert second.returncode == 0, second.stderr
-    assert "thread 'shared' is busy with another turn; waiting up to 120 s" in second.stdout
+    env["HUGGINGGPT_TIMEOUT"] = "120"  # the held call may wait for the second CLI's start-up under load
+    hf_stand_in.hold("text-to-speech")  # the first turn's tool runs until the second turn says it waits
+    first = cli_run.start(env, "--thread", "shared", "--prompt", scenarios.POEM_PROMPT)
+    wait_for(lambda: hf_stand_in.inference_requests(), seconds=120, what="the first turn's tool call")
+    second = cli_run.start(env, "--thread", "shared", "--prompt", scenarios.SHEEP_PROMPT)
+    assert second.stdout is not None
+    waiting = second.stdout.readline()  # its first line: it waits (a turn would show its tool call)
+    hf_stand_in.release()
+    (code, _, err), (second_code, _, second_err) = cli_run.finish_all([first, second], timeout=120)
+    assert code == 0, err
+    assert second_code == 0, second_err
+    assert "thread 'shared' is busy with another turn; waiting up to 120 s" in waiting
     messages = cli_run.saved_messages(store_path(tmp_path), "shared")
     assert cli_run.turns_of(messages) == [TURN, TURN]
     assert [m.text for m in messages if m.type == "human"] == [scenarios.POEM_PROMPT, scenarios.SHEEP_PROMPT]

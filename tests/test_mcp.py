@@ -8,6 +8,7 @@ import asyncio
 import base64
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -338,20 +339,29 @@ async def test_round_trip_the_sheep_conversation_through_mcp(
 
 
 async def test_calls_run_concurrently(http_url: str, hf_stand_in: HFStandIn) -> None:
-    hf_stand_in.set_latency(1.0, task="text-to-image")
+    hf_stand_in.meet(5)  # each call is held until all five are in flight: one after another never meet
     async with Client(http_url) as client:
-        started = time.monotonic()
         results = await asyncio.gather(
             *(client.call_tool("text_to_image", {"prompt": f"{n} sheep"}) for n in range(5))
         )
-        seconds = time.monotonic() - started
-    assert not any(r.is_error for r in results) and seconds < 3.5  # one after another would take 5 s
+    assert not any(r.is_error for r in results) and hf_stand_in.together == 5
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def listening(port: int) -> None:
+    """Wait until the server listens (its "serving" line is printed just before uvicorn does)."""
+    deadline = time.monotonic() + 60  # a generous bound for a loaded machine
+    while time.monotonic() < deadline:
+        with suppress(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"nothing listens on port {port}")
 
 
 async def test_the_command_serves_http(hf_subprocess_env: dict[str, str], workdir: Path) -> None:
@@ -362,17 +372,51 @@ async def test_the_command_serves_http(hf_subprocess_env: dict[str, str], workdi
     try:
         assert server.stderr is not None
         assert f"serving http://127.0.0.1:{port}/mcp" in server.stderr.readline()
-        for _ in range(200):  # the line is printed just before uvicorn listens
-            with suppress(OSError):
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            await asyncio.sleep(0.05)
+        await listening(port)
         async with Client(f"http://127.0.0.1:{port}/mcp") as client:
             made = await client.call_tool("text_to_image", {"prompt": "three sheep"})
         check_media_result(made, "image")
     finally:
         server.terminate()
         server.wait(10)
+
+
+async def test_sigterm_stops_the_http_server_with_a_call_in_flight(
+    hf_subprocess_env: dict[str, str], hf_stand_in: HFStandIn, workdir: Path
+) -> None:
+    """A service manager's stop: the call in flight is cancelled (not waited out), the port is free, exit 0."""
+    hf_stand_in.latency = 60  # the call would hold for a minute
+    port = free_port()
+    env = stdio_server(hf_subprocess_env, workdir).env
+    command = [sys.executable, "-m", "tools.mcp", "--transport", "http", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, cwd=workdir, stderr=subprocess.PIPE, text=True)
+    assert server.stderr is not None
+    try:
+        assert f"serving http://127.0.0.1:{port}/mcp" in server.stderr.readline()
+        await listening(port)
+        exited = None
+        with suppress(Exception):  # the client's own goodbye finds the server gone
+            async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+                call = asyncio.ensure_future(client.call_tool("text_to_image", {"prompt": "three sheep"}))
+                while not hf_stand_in.inference_requests():
+                    await asyncio.sleep(0.05)
+                server.send_signal(signal.SIGTERM)  # the client stays connected, as clients do
+                # well under the call's minute, even on a loaded machine
+                exited = asyncio.ensure_future(asyncio.to_thread(server.wait, 30))
+                with suppress(Exception):
+                    await asyncio.wait_for(call, 40)  # the connection closes under it
+        assert exited is not None, "the call never reached the HF stand-in"
+        await exited
+    finally:
+        server.kill()
+        stderr = server.stderr.read()
+        server.wait()
+    assert server.returncode == 0, stderr
+    assert "Traceback" not in stderr, stderr
+    with socket.socket() as again:  # the port is free for the next server (which, as uvicorn does, reuses
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # it while closed ones linger)
+        again.bind(("127.0.0.1", port))
+        again.listen()
 
 
 @pytest.mark.parametrize(

@@ -104,4 +104,4 @@ def test_a_hub_that_does_not_answer_is_one_sentence() -> None:
     started = time.monotonic()
     with pytest.raises(HubUnavailable, match=r"did not answer within 0\.2 s"):
         with_deadline(lambda: time.sleep(5), 0.2)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 4  # not the 5 s look-up (a margin for a loaded machine)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -129,13 +128,11 @@ async def test_independent_steps_run_at_the_same_time(hf_stand_in: HFStandIn, wo
     tool = plan_tool()
     warm = [step("a", "text_to_speech", text="warm"), step("b", "text_to_image", prompt="warm")]
     await tool.ainvoke({"steps": warm})  # model lists looked up once, outside the timing
-    hf_stand_in.set_latency(0.5, task="text-to-speech")
-    hf_stand_in.set_latency(0.5, task="text-to-image")
-    started = time.monotonic()
+    hf_stand_in.meet(2)  # each step is held until both are in flight: one after the other never meet
     await tool.ainvoke(
         {"steps": [step("a", "text_to_speech", text="baa"), step("b", "text_to_image", prompt="ewe")]}
     )
-    assert time.monotonic() - started < 0.8
+    assert hf_stand_in.together == 2
 
 
 @pytest.mark.parametrize(

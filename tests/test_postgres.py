@@ -103,16 +103,17 @@ def test_a_server_killed_mid_turn_comes_back_and_the_thread_resumes(
     with postgres_server.running() as own:
         url = own.create_database("crash")
         env = cli_run.cli_environment(hf_subprocess_env, HUGGINGGPT_DATABASE_URL=url)
-        hf_stand_in.latency = 3
+        env["HUGGINGGPT_TIMEOUT"] = "120"  # the held call outlasts no client timeout
+        hf_stand_in.hold("text-to-image")  # still running when the server dies, however slow the machine
         turn = cli_run.start(env, "--thread", "k", "--prompt", scenarios.SHEEP_PROMPT)
-        wait_for(lambda: hf_stand_in.inference_requests(), what="the text_to_image call")
+        wait_for(lambda: hf_stand_in.inference_requests(), seconds=120, what="the text_to_image call")
         wait_for(lambda: ends_with_open_calls(url, "k"), what="the saved tool call")
         own.kill()
+        hf_stand_in.release()
         _, err = turn.communicate(timeout=60)
         assert turn.returncode == 1 and "Traceback" not in err, err
         assert "PostgreSQL" in err and "HUGGINGGPT_DATABASE_URL" in err and err.count("\n") == 1
         own.start()
-        hf_stand_in.latency = 0
         again = cli_run.run(env, "--thread", "k", "--prompt", scenarios.POEM_PROMPT)
         assert again.returncode == 0, again.stderr
         sent = openai_stand_in.chat_requests[-1]["messages"]

@@ -312,12 +312,17 @@ def test_fault_raises_what_chat_openai_raises(
     assert llm.invoke("hi").content.startswith("(stand-in)")  # the next call is fine
 
 
-def test_rate_limit_retry_after_is_honoured(openai_stand_in: OpenAIStandIn) -> None:
+def test_rate_limit_retry_after_is_honoured(
+    openai_stand_in: OpenAIStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import openai._base_client as sdk
+
+    waits: list[float] = []  # what the SDK chose to wait, whatever the clock says on a loaded machine
+    monkeypatch.setattr(sdk.time, "sleep", waits.append)
     openai_stand_in.add_fault("rate_limit", times=2)
     openai_stand_in.script(["ok"])
-    started = time.monotonic()
     assert ChatOpenAI(model=MODEL, max_retries=2).invoke("hi").content == "ok"
-    assert time.monotonic() - started < 1.0  # retry-after-ms: 50, not the SDK's 0.5 s+ backoff
+    assert waits == [0.05, 0.05]  # retry-after-ms: 50, not the SDK's 0.5 s+ backoff
     assert [r.fault for r in openai_stand_in.requests] == ["rate_limit", "rate_limit", None]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import re
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -323,6 +325,36 @@ def test_listening_beyond_loopback_needs_sign_in(host: str, tmp_path: Path) -> N
     )
     bad = _app("--host", host, env={**env, "HUGGINGGPT_WEB_AUTH": "alice"}, cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.startswith("app.py: HUGGINGGPT_WEB_AUTH is invalid: ")
+
+
+def test_sigterm_stops_the_web_ui_and_frees_its_port(tmp_path: Path) -> None:
+    """A service manager's stop: the server closes (exit 0, as after Ctrl-C) and its port is free again."""
+    env = browser.clean_env(HF_TOKEN="hf_test_token", OPENAI_API_KEY="sk-test")
+    port = browser.free_port()
+    server = subprocess.Popen(
+        [sys.executable, str(browser.ROOT / "app.py"), "--port", str(port)],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        up = False
+        with httpx.Client(timeout=5) as client:
+            deadline = time.monotonic() + 120  # start-up: a few seconds, more on a loaded machine
+            while not up and server.poll() is None and time.monotonic() < deadline:
+                with contextlib.suppress(httpx.HTTPError):
+                    up = client.get(f"http://127.0.0.1:{port}/config").status_code == 200
+                time.sleep(0.2)
+        assert up, "app.py did not start"
+        server.send_signal(signal.SIGTERM)
+        out, _ = server.communicate(timeout=60)  # a hang guard: it closes in about a second
+    finally:
+        server.kill()
+        server.wait()
+    assert server.returncode == 0, out
+    assert "Traceback" not in out, out
+    with socket.socket() as again:  # the port is free for the next server (which, as uvicorn does, reuses
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # it while closed ones linger)
+        again.bind(("127.0.0.1", port))
+        again.listen()
 
 
 def _outputs_with_store_and_image(cwd: Path) -> tuple[Path, Path]:

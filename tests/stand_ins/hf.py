@@ -67,6 +67,9 @@ class RecordedRequest:
         return json.loads(self.body)
 
 
+MEET_SECONDS = 60.0  # how long a request waits for the others of a meeting (a bound, never the measure)
+
+
 @dataclass
 class _Answer:
     reply: Reply | None  # None: reset the connection
@@ -88,6 +91,7 @@ class HFStandIn:
         self._bind = (host, port)
         self._lock = threading.RLock()
         self._wake = threading.Event()
+        self._together = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.faults = FaultPlan()
@@ -143,6 +147,12 @@ class HFStandIn:
         self.fal.clear()
         _clear_client_caches()
         self.fal.polls_before_done = 1
+        with self._together:
+            self._meet: tuple[int, set[str] | None] | None = None
+            self._held: set[str] = set()
+            self._arrived = 0
+            self.together = 0  # the most inference requests of a meeting held at once
+            self._together.notify_all()
         # Wake handlers sleeping in a `timeout` fault or a latency from the previous test.
         self._wake.set()
         self._wake = threading.Event()
@@ -167,6 +177,39 @@ class HFStandIn:
     ) -> None:
         """Delay inference answers (global if no filter is given; the largest matching delay wins)."""
         self.faults.set_latency(seconds, task=task, model=model, provider=provider)
+
+    def meet(self, count: int, *tasks: str) -> None:
+        """Hold inference requests (of `tasks`, or all) until `count` of them are in flight together, or
+        for at most MEET_SECONDS; `together` then says how many met. Concurrency is shown by an event,
+        not by a clock: calls made one after another never meet, however fast the machine is."""
+        with self._together:
+            self._meet, self._arrived, self.together = (count, set(tasks) or None), 0, 0
+
+    def hold(self, *tasks: str) -> None:
+        """Hold inference requests of `tasks` until `release()` (or for at most MEET_SECONDS): a call
+        that is still running when something else happens, whatever the machine's speed."""
+        with self._together:
+            self._held = set(tasks)
+
+    def release(self) -> None:
+        with self._together:
+            self._held = set()
+            self._together.notify_all()
+
+    def _join_meeting(self, record: RecordedRequest) -> None:
+        with self._together:
+            if record.provider is not None and record.method == "POST" and record.task in self._held:
+                task = record.task
+                self._together.wait_for(lambda: task not in self._held, MEET_SECONDS)
+            if self._meet is None or record.provider is None or record.method != "POST":
+                return
+            count, tasks = self._meet
+            if tasks is not None and record.task not in tasks:
+                return
+            self._arrived += 1
+            self.together = max(self.together, self._arrived)
+            self._together.notify_all()
+            self._together.wait_for(lambda: self._meet is None or self._arrived >= count, MEET_SECONDS)
 
     def add_fault(
         self,
@@ -579,6 +622,7 @@ class _Handler(BaseHTTPRequestHandler):
             answer = _Answer(
                 json_reply(500, {"error": f"stand-in bug: {error!r}", "trace": traceback.format_exc()})
             )
+        self.stand_in._join_meeting(record)
         self.stand_in.wait(answer.wait)
         if answer.reply is None:
             record.status = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 
 from pydantic import ValidationError
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: HF_TOKEN is not set, so Hugging Face will refuse the calls; set it in the"
               " environment or .env.", file=sys.stderr)  # fmt: skip
     server = build_server(toolkit)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop is Ctrl-C's twin
     try:
         if args.transport == "http":
             check_bind(settings.mcp_host, settings)
@@ -67,6 +69,6 @@ def main(argv: list[str] | None = None) -> int:
     except BindRefused as error:
         print(f"{PROG}: {error}.", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: calls in flight cancelled, the port released
         pass
     return EXIT_OK

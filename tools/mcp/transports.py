@@ -3,7 +3,9 @@ checks a network service needs: loopback by default, a bearer token beyond it, H
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import logging
 from typing import Any
 
 from mcp.server import Server
@@ -18,6 +20,7 @@ from tools.settings import HFSettings, is_loopback
 MCP_PATH = "/mcp"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 ANY_ADDRESS = ("0.0.0.0", "::", "")
+STOP_GRACE_SECONDS = 2  # on a stop signal, calls still running after this are cancelled (not waited out)
 
 
 class BindRefused(ValueError):
@@ -83,10 +86,30 @@ def http_app(server: Server[Any], settings: HFSettings, host: str) -> ASGIApp:
     return BearerToken(app, token) if token else app
 
 
+class CallsCancelledOnStop(logging.Filter):
+    """uvicorn logs a request it cancels after the stop's grace as an ASGI error: here it is what was
+    asked for (a call in flight cancelled by a stop signal), so that record is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        while error is not None:
+            if isinstance(error, asyncio.CancelledError):
+                return False
+            error = error.__cause__ or error.__context__
+        return True
+
+
 async def serve_http(server: Server[Any], settings: HFSettings, host: str, port: int) -> None:
     import uvicorn
 
-    config = uvicorn.Config(http_app(server, settings, host), host=host, port=port, log_level="warning")
+    config = uvicorn.Config(
+        http_app(server, settings, host),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=STOP_GRACE_SECONDS,
+    )
+    logging.getLogger("uvicorn.error").addFilter(CallsCancelledOnStop())
     await uvicorn.Server(config).serve()
 
 
