@@ -11,7 +11,9 @@ from pydantic import SecretStr, field_validator
 from tools.settings import HFSettings, is_loopback, setting, split_pairs
 
 DEFAULT_LLM = "gpt-4.1-mini"
-THREAD_NAME = re.compile(r"^[\w.-]{1,64}$")  # a web thread's name, and a sign-in's user name (its namespace)
+THREAD_NAME = re.compile(
+    r"^(?!\.\.?$)[\w.-]{1,64}$"
+)  # a web thread's name, and a sign-in's user name (its namespace)
 
 
 class MissingSetting(RuntimeError):
