@@ -627,7 +627,7 @@ def test_browser_uploaded_photo_is_used_by_the_tools(
 
 
 @needs_chromium
-def test_browser_refuses_an_html_page_and_an_oversized_upload(
+def test_browser_refuses_an_html_page_an_svg_and_an_oversized_upload(
     web_app: tuple[str, Path], openai_stand_in: Any, tmp_path: Path
 ) -> None:
     planted = tmp_path / "page.html"
@@ -648,6 +648,16 @@ def test_browser_refuses_an_html_page_and_an_oversized_upload(
         )
         _wait_idle(page)
         assert page.locator("#prompt textarea").input_value() == "What does this page say?"  # kept
+        drawing = tmp_path / "sheep.svg"
+        drawing.write_bytes(SVG)
+        page.locator("#prompt input[type=file]").set_input_files(drawing)
+        page.locator("#prompt [aria-label='File thumbnail']").wait_for()
+        page.locator("#prompt [aria-label='Uploading']").wait_for(state="detached")
+        page.locator("#prompt textarea").press("Enter")
+        page.locator("#chat").get_by_text("⚠️ 'sheep.svg' is not an image, audio, video or PDF file").wait_for(
+            timeout=SEND_TIMEOUT
+        )
+        _wait_idle(page)
         posted: list[str] = []
         page.on("request", lambda r: posted.append(r.url) if "/gradio_api/upload" in r.url else None)
         page.locator("#prompt input[type=file]").set_input_files(big)  # refused before it is sent
