@@ -4,8 +4,9 @@ Rendering only: the agent, its settings and its event stream are the CLI's. Each
 own conversation thread (kept in the same conversation store as the CLI, agent/store.py); `?thread=NAME`
 resumes one, and two tabs (or processes) on one thread take turns. With sign-in (HUGGINGGPT_WEB_AUTH) a
 user's threads are theirs: stored as `user/NAME`, so `?thread=NAME` opens only the signed-in user's. The
-server hands out only media files (made files and uploads), never the conversation store or anything else
-in the output folder, and refuses to listen beyond loopback without sign-in.
+server hands out only media files (made files and uploads, typed by their bytes: agent/web_guard.py), never
+the conversation store or anything else in the output folder, takes attachments only through the one upload
+check (`ArtifactStore.save_upload`), and refuses to listen beyond loopback without sign-in.
 """
 
 from __future__ import annotations
@@ -395,6 +396,7 @@ class WebApp:
                     box = gr.MultimodalTextbox(
                         elem_id="prompt",
                         placeholder="Generate an image of three sheep in a field, then count them",
+                        # no file_types: every file reaches the one upload check, which answers in the chat
                         file_count="multiple",
                         show_label=False,
                         autofocus=True,

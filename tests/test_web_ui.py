@@ -22,7 +22,7 @@ from PIL import Image
 from pydantic import SecretStr
 
 from agent.events import AnswerDelta, ToolFinished, ToolStarted, TurnDone, TurnSummary
-from agent.settings import AgentSettings, MissingSetting
+from agent.settings import THREAD_NAME, AgentSettings, MissingSetting
 from agent.web import Session, TurnView, WebApp, panel
 from tests import browser
 from tests.fakes import ScriptedModel
@@ -238,6 +238,12 @@ async def test_a_refused_upload_is_one_sentence_and_nothing_is_kept(tmp_path: Pa
         assert model.seen == [] and not (settings.output_dir / "uploads").exists()  # the photo neither
     finally:
         await app.aclose()
+
+
+def test_thread_names_never_name_a_folder_above() -> None:
+    assert [bool(THREAD_NAME.match(n)) for n in ("farm", "a.b", "...", ".", "..", "a/b")] == [
+        True, True, True, False, False, False,
+    ]  # fmt: skip
 
 
 async def test_errors_become_chat_messages(tmp_path: Path) -> None:
