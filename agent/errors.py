@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from agent.settings import AgentSettings, MissingSetting
 from agent.store import StoreError
-from tools.inference.errors import OutputNotSaved
+from tools.inference.errors import InputRefused, OutputNotSaved
 
 ENV_NAMES = {field: names[0] for field, names in AgentSettings.env_names().items()}  # documented names
 
@@ -25,7 +25,7 @@ def _llm_message(error: openai.APIStatusError) -> str:
 def describe_error(error: BaseException) -> str:
     """A sentence a user can act on; never includes secrets or a traceback."""
     if isinstance(
-        error, MissingSetting | OutputNotSaved | StoreError
+        error, MissingSetting | InputRefused | OutputNotSaved | StoreError
     ):  # already one sentence saying what to do
         return str(error)
     if isinstance(error, openai.AuthenticationError):

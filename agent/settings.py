@@ -11,7 +11,8 @@ from pydantic import SecretStr, field_validator
 from tools.settings import HFSettings, is_loopback, setting, split_pairs
 
 DEFAULT_LLM = "gpt-4.1-mini"
-THREAD_NAME = re.compile(r"^[\w.-]{1,64}$")  # a web thread's name, and a sign-in's user name (its namespace)
+# A web thread's name, and a sign-in's user name (its namespace); never `.` or `..` (it names a folder).
+THREAD_NAME = re.compile(r"^(?!\.\.?$)[\w.-]{1,64}$")
 
 
 class MissingSetting(RuntimeError):

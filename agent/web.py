@@ -4,17 +4,17 @@ Rendering only: the agent, its settings and its event stream are the CLI's. Each
 own conversation thread (kept in the same conversation store as the CLI, agent/store.py); `?thread=NAME`
 resumes one, and two tabs (or processes) on one thread take turns. With sign-in (HUGGINGGPT_WEB_AUTH) a
 user's threads are theirs: stored as `user/NAME`, so `?thread=NAME` opens only the signed-in user's. The
-server hands out only media files (made files and uploads), never the conversation store or anything else
-in the output folder, and refuses to listen beyond loopback without sign-in.
+server hands out only media files (made files and uploads, typed by their bytes: agent/web_guard.py), never
+the conversation store or anything else in the output folder, takes attachments only through the one upload
+check (`ArtifactStore.save_upload`), and refuses to listen beyond loopback without sign-in.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
+import mimetypes
 import os
-import re
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,6 +25,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no version check, 
 
 import gradio as gr
 from langchain_core.messages import BaseMessage, HumanMessage
+from starlette.middleware import Middleware
 
 from agent.errors import describe_error
 from agent.events import (
@@ -41,7 +42,9 @@ from agent.events import (
 )
 from agent.settings import THREAD_NAME, AgentSettings, MissingSetting
 from agent.store import ConversationStore
-from tools.files.artifacts import FOLDERS, UPLOADS, display_path, write_whole
+from agent.web_guard import MediaOnlyFiles
+from tools.files.artifacts import FOLDERS, UPLOADS, ArtifactStore, display_path
+from tools.inference.errors import InputRefused, OutputNotSaved
 
 ATTACHED = "\n\nAttached files:"
 LOG = logging.getLogger(__name__)
@@ -261,6 +264,7 @@ class WebApp:
         except MissingSetting as error:
             self.problem = str(error)
         self._agent: Any = None
+        self.uploads = ArtifactStore(settings)
         self.store: ConversationStore | None = None
         self._lock: asyncio.Lock | None = None
         self.demo = self._blocks()
@@ -295,18 +299,21 @@ class WebApp:
             self.store = None
 
     def save_uploads(self, paths: Sequence[str], key: str) -> list[str]:
-        """Copy uploaded files into `<output_dir>/uploads/<thread key>/` where the tools may read them."""
-        folder = self.settings.output_dir / UPLOADS / key
-        saved = []
+        """Keep the files attached to a message under `<output_dir>/uploads/<thread key>/`, where the tools
+        may read them, through the one upload check (`ArtifactStore.save_upload`): size, media sniffed from
+        the bytes, and the type the file's name claims. Raises `InputRefused` (one sentence) for any
+        other file, before any of them is written."""
+        checked = []
         for path in paths:
-            source = Path(path)
-            data = source.read_bytes()
-            stem = re.sub(r"[^\w.-]+", "_", source.stem)[:60] or "file"
-            target = folder / f"{stem}-{hashlib.sha256(data).hexdigest()[:8]}{source.suffix.lower()}"
-            if not target.exists():
-                write_whole(target, data, f"the upload {source.name!r}")
-            saved.append(display_path(target))
-        return saved
+            name = Path(path).name  # Gradio keeps the sender's name under its cache folder
+            data = Path(path).read_bytes()  # at most Gradio's max_file_size, which is the same limit
+            declared = mimetypes.guess_type(name)[0]
+            self.uploads.check_upload(data, None, name, declared)
+            checked.append((data, name, declared))
+        return [
+            self.uploads.save_upload(data, None, name, declared, under=key, name=name).source
+            for data, name, declared in checked
+        ]
 
     def media_folders(self) -> list[str]:
         """The only folders the server hands files out of: made media and uploads."""
@@ -328,6 +335,12 @@ class WebApp:
         view = TurnView(session)
         try:
             files = self.save_uploads(uploads, session.key)
+        except (InputRefused, OutputNotSaved, OSError) as error:  # nothing sent; the text stays in the box
+            view.fail(_sentence(error))
+            kept = gr.MultimodalTextbox(value={"text": text, "files": []}, interactive=True)
+            yield kept, session.messages, panel(session), session
+            return
+        try:
             view.user(text, files)
             yield busy, session.messages, panel(session), session
             if self.problem:
@@ -383,7 +396,7 @@ class WebApp:
                     box = gr.MultimodalTextbox(
                         elem_id="prompt",
                         placeholder="Generate an image of three sheep in a field, then count them",
-                        file_types=["image", "audio", "video", ".pdf", ".txt", ".csv", ".json"],
+                        # no file_types: every file reaches the one upload check, which answers in the chat
                         file_count="multiple",
                         show_label=False,
                         autofocus=True,
@@ -416,6 +429,8 @@ class WebApp:
             pwa=False,
             auth=logins or None,
             allowed_paths=self.media_folders(),  # not the whole output folder: it holds the store
+            max_file_size=self.settings.max_input_bytes,  # Gradio refuses bigger uploads before taking them
+            app_kwargs={"middleware": [Middleware(MediaOnlyFiles)]},  # only media from its file route
             css=CSS,
             **kwargs,
         )

@@ -115,6 +115,13 @@ def browser_page(user_data_dir: Path, external: list[str], name: str = "page") -
             context.close()
 
 
+def csp_violations(page: Any) -> list[str]:
+    """What the page's Content-Security-Policy blocked (Chromium logs each), filled as it runs."""
+    blocked: list[str] = []
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    return blocked
+
+
 def screenshot(page: Any, name: str) -> Path:
     """Save a full-page screenshot under test-artifacts/ (git-ignored)."""
     ARTIFACTS.mkdir(exist_ok=True)

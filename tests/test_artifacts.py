@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +164,46 @@ def test_refuses_wrong_media_oversized_and_folders(store: ArtifactStore) -> None
         store.load("folder.png", "image")
     # documents accept scanned images
     assert store.load("voice.wav", "audio").kind == "audio"
+
+
+HTML = b"<!doctype html><script>fetch('/gradio_api/queue/data')</script>"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "declared", "sentence"),
+    [
+        (HTML, "page.html", "text/html", "'page.html' is not an image, audio, video or PDF file; only those"),
+        (SVG, "x.svg", "image/svg+xml", "'x.svg' is not an image, audio, video or PDF file; only those"),
+        (HTML, "x.png", "image/png", "'x.png' is not an image, audio, video or PDF file; only those"),
+        (png_bytes() + b"\0" * 60_000, "big.png", "image/png", "'big.png' is too large (0.1 MB; the limit"),
+        (wav_bytes(), "song.png", "image/png", "'song.png' says it is 'image/png' but holds audio/wav"),
+    ],
+)
+def test_an_upload_of_any_kind_is_refused_unless_it_is_media(
+    store: ArtifactStore, data: bytes, name: str, declared: str, sentence: str
+) -> None:
+    with pytest.raises(InputRefused) as refused:
+        store.save_upload(data, None, name, declared, under="web-1", name=name)
+    assert str(refused.value).startswith(sentence)
+    with pytest.raises(InputRefused):
+        store.check_upload(data, None, name, declared)
+    assert not Path("outputs/uploads").exists()  # nothing written, not even the folder
+
+
+def test_an_upload_keeps_a_readable_name_and_the_sniffed_extension(store: ArtifactStore) -> None:
+    saved = store.save_upload(
+        jpeg_bytes(), None, "my photo.PNG", "image/png", under="web-1", name="my photo.PNG"
+    )
+    path = Path(saved.source)
+    assert (
+        path.parent == Path("outputs/uploads/web-1") and path.suffix == ".jpg"
+    )  # the bytes', not the name's
+    assert (
+        path.stem.startswith("my_photo-") and saved.kind == "image" and saved.data.mime_type == "image/jpeg"
+    )
+    assert store.load(saved.source, "image").source == str(path.resolve())  # the tools may read it
+    audio = store.save_upload(wav_bytes(), None, "data:audio/wav;base64,…", "audio/wav")
+    assert re.fullmatch(r"outputs/uploads/[0-9a-f]{12}\.wav", audio.source) and audio.kind == "audio"
+    with pytest.raises(ValueError, match="uploads are kept under uploads/"):
+        store.save_upload(jpeg_bytes(), None, "x.jpg", under="../images")

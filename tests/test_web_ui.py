@@ -24,7 +24,7 @@ from PIL import Image
 from pydantic import SecretStr
 
 from agent.events import AnswerDelta, ToolFinished, ToolStarted, TurnDone, TurnSummary
-from agent.settings import AgentSettings, MissingSetting
+from agent.settings import THREAD_NAME, AgentSettings, MissingSetting
 from agent.web import Session, TurnView, WebApp, panel
 from tests import browser
 from tests.fakes import ScriptedModel
@@ -204,7 +204,7 @@ async def test_respond_saves_uploads_where_the_tools_may_read_them(tmp_path: Pat
     settings = _settings(tmp_path)
     upload = tmp_path / "gradio-tmp" / "my photo.PNG"
     upload.parent.mkdir()
-    upload.write_bytes(b"\x89PNG fake")
+    upload.write_bytes(media.make_image("a sheep"))
     model = ScriptedModel(turns=["Got it."])
     app = WebApp(settings, model=model, tools=[_image_tool(settings)])
     try:
@@ -216,6 +216,36 @@ async def test_respond_saves_uploads_where_the_tools_may_read_them(tmp_path: Pat
         assert session.messages[0]["content"]["path"] == str(saved[0].resolve())
     finally:
         await app.aclose()
+
+
+async def test_a_refused_upload_is_one_sentence_and_nothing_is_kept(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    gradio_tmp = tmp_path / "gradio-tmp"
+    gradio_tmp.mkdir()
+    photo, page = gradio_tmp / "sheep.png", gradio_tmp / "page.html"
+    photo.write_bytes(media.make_image("a sheep"))
+    page.write_bytes(b"<!doctype html><script>fetch('/gradio_api/queue/data')</script>")
+    model = ScriptedModel(turns=["never asked"])
+    app = WebApp(settings, model=model, tools=[])
+    try:
+        updates = [u async for u in app.respond({"text": "Look", "files": [str(photo), str(page)]}, None)]
+        box, messages, _, _ = updates[-1]
+        assert messages == [
+            {
+                "role": "assistant",
+                "content": "⚠️ 'page.html' is not an image, audio, video or PDF file; only those can be attached",
+            }
+        ]
+        assert box.interactive is True and box.value == {"text": "Look", "files": []}  # the text is kept
+        assert model.seen == [] and not (settings.output_dir / "uploads").exists()  # the photo neither
+    finally:
+        await app.aclose()
+
+
+def test_thread_names_never_name_a_folder_above() -> None:
+    assert [bool(THREAD_NAME.match(n)) for n in ("farm", "a.b", "...", ".", "..", "a/b")] == [
+        True, True, True, False, False, False,
+    ]  # fmt: skip
 
 
 async def test_errors_become_chat_messages(tmp_path: Path) -> None:
@@ -385,6 +415,63 @@ def test_the_server_hands_out_media_but_never_the_store(tmp_path: Path) -> None:
             assert b"secrets" not in refused.content and b"SQLite" not in refused.content
 
 
+HTML = b"<!doctype html><title>planted</title><script>fetch('/gradio_api/queue/data')</script>"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'
+
+
+def test_the_file_route_serves_only_inert_media_typed_by_its_bytes(tmp_path: Path) -> None:
+    """Files on disk from any version: active documents are refused, media is typed by its bytes."""
+    outputs = tmp_path / "outputs"
+    files = {
+        "uploads/k/page.html": HTML,
+        "uploads/k/x.svg": SVG,
+        "images/x.png": HTML,  # an HTML body named like an image
+        "uploads/k/notes.txt": b"plain words",
+        "images/real.png": media.make_image("a sheep"),
+        "images/named.gif": media.make_image("a sheep"),  # PNG bytes under another image's name
+        "audios/a.wav": media.make_audio("baa", fmt="wav"),
+        "videos/v.mp4": media.make_video("sheep"),
+        "documents/d.pdf": b"%PDF-1.4\n" + b"%" * 64,
+    }
+    for name, data in files.items():
+        (outputs / name).parent.mkdir(parents=True, exist_ok=True)
+        (outputs / name).write_bytes(data)
+    expected = {  # name: (content type, disposition) served, None for refused
+        "uploads/k/page.html": None,
+        "uploads/k/x.svg": None,
+        "images/x.png": None,
+        "uploads/k/notes.txt": None,
+        "images/real.png": ("image/png", "inline"),
+        "images/named.gif": ("image/png", "inline"),
+        "audios/a.wav": ("audio/wav", "inline"),
+        "videos/v.mp4": ("video/mp4", "inline"),
+        "documents/d.pdf": ("application/pdf", "attachment"),
+    }
+    env = browser.clean_env(HF_TOKEN="hf_test_token")
+    with browser.app_server(env, tmp_path) as url, httpx.Client(timeout=10) as client:
+        page = client.get(url)
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        for name, served in expected.items():
+            for route in ("file=", "file/"):  # Gradio's route and its deprecated twin
+                response = client.get(f"{url}gradio_api/{route}{outputs / name}")
+                headers = response.headers
+                assert headers["x-content-type-options"] == "nosniff", name
+                assert headers["content-security-policy"] == "default-src 'none'; sandbox", name
+                if served is None:
+                    assert response.status_code == 403 and headers["content-type"].startswith("text/plain")
+                    assert b"script" not in response.content, name
+                    continue
+                assert response.status_code == 200 and response.content == files[name], name
+                assert headers["content-type"] == served[0], name
+                assert headers["content-disposition"].split(";")[0] == served[1], name
+            ranged = client.get(f"{url}gradio_api/file={outputs / name}", headers={"Range": "bytes=0-7"})
+            assert ranged.status_code == (403 if served is None else 206), name
+        assert _get(client, url, "https://example.com/a.png").status_code == 403  # no fetching for anyone
+        big = media.make_image("a sheep") + b"\0" * 50_000_000  # over the 25 MB limit: never taken in
+        posted = client.post(f"{url}gradio_api/upload", files={"files": ("big.png", big, "image/png")})
+        assert posted.status_code == 413, posted.status_code
+
+
 def test_with_sign_in_nothing_is_served_before_it(tmp_path: Path) -> None:
     store, image = _outputs_with_store_and_image(tmp_path)
     env = browser.clean_env(HF_TOKEN="hf_test_token", HUGGINGGPT_WEB_AUTH="alice:wool")
@@ -484,7 +571,7 @@ def test_browser_image_then_follow_up(
     external: list[str] = []
     url, _ = web_app
     with browser.browser_page(tmp_path / "profile", external, "sheep") as page:
-        fetched = _served(page)
+        fetched, blocked = _served(page), browser.csp_violations(page)
         page.goto(url)
         _send(page, "Generate an image of a field with three sheep grazing peacefully")
         page.locator("#chat").get_by_text("Here is your field with three sheep").wait_for(
@@ -513,6 +600,7 @@ def test_browser_image_then_follow_up(
         assert all(made in c["arguments"] for c in calls), calls
         assert [r for r in hf_stand_in.requests if r.task == "object-detection" and r.status == 200]
         browser.screenshot(page, "web-sheep-follow-up")
+        assert blocked == [], blocked  # the page's Content-Security-Policy stopped nothing it uses
     assert external == [], f"the page tried to leave loopback: {external}"
 
 
@@ -530,7 +618,7 @@ def test_browser_text_to_speech_plays_inline(
     external: list[str] = []
     url, _ = web_app
     with browser.browser_page(tmp_path / "profile", external, "speech") as page:
-        fetched = _served(page)
+        fetched, blocked = _served(page), browser.csp_violations(page)
         page.goto(url)
         _send(page, "Read 'Three sheep graze peacefully in a green field.' aloud")
         page.locator("#chat").get_by_text("Here is the sentence read aloud").wait_for(timeout=SEND_TIMEOUT)
@@ -542,6 +630,7 @@ def test_browser_text_to_speech_plays_inline(
         assert any(s == 200 and t.startswith("audio/") and u.endswith(Path(made).name) for s, t, u in fetched)
         assert "text_to_speech" in page.locator("#steps-panel").inner_text()
         browser.screenshot(page, "web-text-to-speech")
+        assert blocked == [], blocked
     assert external == [], f"the page tried to leave loopback: {external}"
 
 
@@ -558,6 +647,7 @@ def test_browser_uploaded_photo_is_used_by_the_tools(
     openai_stand_in.on_user("this photo", [attached, "There are {count} animals in your photo."])
     url, cwd = web_app
     with browser.browser_page(tmp_path / "profile", [], "upload") as page:
+        blocked = browser.csp_violations(page)
         page.goto(url)
         page.locator("#prompt input[type=file]").set_input_files(photo)
         page.locator("#prompt img").first.wait_for()  # the upload's preview in the input box
@@ -571,6 +661,50 @@ def test_browser_uploaded_photo_is_used_by_the_tools(
         assert sent.endswith(f"Attached files:\n- outputs/uploads/{saved.parent.name}/{saved.name}")
         assert [r for r in hf_stand_in.requests if r.task == "object-detection" and r.status == 200]
         browser.screenshot(page, "web-upload")
+        assert blocked == [], blocked
+
+
+@needs_chromium
+def test_browser_refuses_an_html_page_an_svg_and_an_oversized_upload(
+    web_app: tuple[str, Path], openai_stand_in: Any, tmp_path: Path
+) -> None:
+    planted = tmp_path / "page.html"
+    planted.write_bytes(HTML)
+    big = tmp_path / "big.png"
+    big.write_bytes(media.make_image("a sheep") + b"\0" * 50_000_000)  # 50 MB, over the 25 MB limit
+    url, cwd = web_app
+    uploads = cwd / "outputs" / "uploads"
+    before = sorted(uploads.rglob("*")) if uploads.exists() else []
+    with browser.browser_page(tmp_path / "profile", [], "refused-uploads") as page:
+        page.goto(url)
+        page.locator("#prompt input[type=file]").set_input_files(planted)
+        page.locator("#prompt [aria-label='File thumbnail']").wait_for()
+        page.locator("#prompt [aria-label='Uploading']").wait_for(state="detached")
+        _send(page, "What does this page say?")
+        page.locator("#chat").get_by_text("⚠️ 'page.html' is not an image, audio, video or PDF file").wait_for(
+            timeout=SEND_TIMEOUT
+        )
+        _wait_idle(page)
+        assert page.locator("#prompt textarea").input_value() == "What does this page say?"  # kept
+        drawing = tmp_path / "sheep.svg"
+        drawing.write_bytes(SVG)
+        page.locator("#prompt input[type=file]").set_input_files(drawing)
+        page.locator("#prompt [aria-label='File thumbnail']").wait_for()
+        page.locator("#prompt [aria-label='Uploading']").wait_for(state="detached")
+        page.locator("#prompt textarea").press("Enter")
+        page.locator("#chat").get_by_text("⚠️ 'sheep.svg' is not an image, audio, video or PDF file").wait_for(
+            timeout=SEND_TIMEOUT
+        )
+        _wait_idle(page)
+        posted: list[str] = []
+        page.on("request", lambda r: posted.append(r.url) if "/gradio_api/upload" in r.url else None)
+        page.locator("#prompt input[type=file]").set_input_files(big)  # refused before it is sent
+        page.get_by_text('File(s) exceed the maximum allowed size of 25.0 Mb: "big.png"').wait_for()
+        assert posted == [] and page.locator("#prompt [aria-label='File thumbnail']").count() == 0
+        assert page.locator("#prompt textarea").input_value() == "What does this page say?"
+        browser.screenshot(page, "web-refused-uploads")
+    assert openai_stand_in.chat_requests == []  # nothing reached the agent
+    assert (sorted(uploads.rglob("*")) if uploads.exists() else []) == before  # and nothing was kept
 
 
 @needs_chromium

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import stat
 import uuid
 from dataclasses import dataclass
@@ -21,7 +22,8 @@ from tools.text import quoted, with_article
 from tools.upstream import MimeBytes
 
 FOLDERS: dict[str, str] = {"image": "images", "audio": "audios", "video": "videos", "document": "documents"}
-UPLOADS = "uploads"  # media handed over inline (the MCP server's data: URIs)
+UPLOADS = "uploads"  # media handed over in a message (the MCP server's data: URIs, the web UI's files)
+ANY_MEDIA = "an image, audio, video or PDF file"
 MAX_REFERENCE = 4096  # characters in a path or URL (PATH_MAX); longer is not a file reference
 
 
@@ -128,11 +130,17 @@ class ArtifactStore:
         return too_large(source, size, self.settings.max_input_mb)
 
     def _check_media(self, data: bytes, kind: MediaKind, source: str) -> MimeBytes:
+        return MimeBytes(data, mime_type=self._sniffed(data, kind, source)[0])
+
+    def _sniffed(self, data: bytes, kind: MediaKind | None, source: str) -> tuple[str, str, MediaKind]:
+        """(mime type, extension, kind) of media of `kind` (None: any kind the tools read), by its bytes."""
         found = sniff(data)
-        if found is None or found[2] not in ACCEPTS[kind]:
-            what = f"{found[2]} ({found[0]})" if found else "not a recognised media file"
-            raise InputRefused(f"{quoted(source)} is not {with_article(kind)}: it is {what}")
-        return MimeBytes(data, mime_type=found[0])
+        if found is not None and (kind is None or found[2] in ACCEPTS[kind]):
+            return found
+        if kind is None:
+            raise InputRefused(f"{quoted(source)} is not {ANY_MEDIA}; only those can be attached")
+        what = f"{found[2]} ({found[0]})" if found else "not a recognised media file"
+        raise InputRefused(f"{quoted(source)} is not {with_article(kind)}: it is {what}")
 
     # ---------- outputs ----------
     def save(self, data: bytes, kind: MediaKind | None = None) -> FileArtifact:
@@ -150,23 +158,44 @@ class ArtifactStore:
         return FileArtifact(path=display_path(path), mime_type=mime, kind=made)
 
     def save_upload(
-        self, data: bytes, kind: MediaKind, source: str, declared: str | None = None
+        self,
+        data: bytes,
+        kind: MediaKind | None,
+        source: str,
+        declared: str | None = None,
+        *,
+        under: str = "",
+        name: str = "",
     ) -> MediaInput:
-        """Keep media handed over in a message (not by path or URL) under `<output_dir>/uploads/`, where
-        the tools may read it. Checked like any input first (size, sniffed type of `kind`, and the same
-        type as `declared`, the type the sender named), so nothing refused is written."""
+        """Keep media handed over in a message (not by path or URL) under `<output_dir>/uploads/[under/]`,
+        where the tools may read it: the one way every surface (MCP `data:` URIs, the web UI's attachments)
+        takes files in. Checked like any input first (size, sniffed type of `kind`, or of any media kind
+        for None, and the same type as `declared`, the type the sender named), so nothing refused is
+        written. It is named by its content's hash (after the sender's file `name`, cleaned, if given)
+        and the sniffed extension, never the sender's."""
+        mime, ext, sniffed_kind = self.check_upload(data, kind, source, declared)
+        folder = (self.output_dir / UPLOADS / under).resolve()
+        if not folder.is_relative_to(self.output_dir / UPLOADS):
+            raise ValueError(f"uploads are kept under {UPLOADS}/, not {under!r}")
+        what = f"the upload {quoted(source, 60)}"
+        path = self._write(folder, data, ext, what, re.sub(r"[^\w.-]+", "_", Path(name).stem)[:60])
+        return MediaInput(MimeBytes(data, mime_type=mime), self.display_path(path), kind or sniffed_kind)
+
+    def check_upload(
+        self, data: bytes, kind: MediaKind | None, source: str, declared: str | None = None
+    ) -> tuple[str, str, MediaKind]:
+        """`save_upload`'s checks, without writing: (mime type, extension, kind), or `InputRefused`."""
         if len(data) > self.settings.max_input_bytes:
             raise InputRefused(self._too_big(source, len(data)))
-        checked = self._check_media(data, kind, source)  # refuses what sniff() does not know
-        mime, ext, _ = sniff(data) or ("", "", kind)
+        mime, ext, sniffed_kind = self._sniffed(data, kind, source)  # refuses what sniff() does not know
         if declared and _major(declared) != _major(mime):
             raise InputRefused(f"{quoted(source)} says it is {quoted(declared, 40)} but holds {mime}")
-        path = self._write(self.output_dir / UPLOADS, data, ext, f"the upload {quoted(source, 60)}")
-        return MediaInput(checked, self.display_path(path), kind)
+        return mime, ext, sniffed_kind
 
-    def _write(self, folder: Path, data: bytes, ext: str, what: str) -> Path:
+    def _write(self, folder: Path, data: bytes, ext: str, what: str, stem: str = "") -> Path:
         """Write `data` once under `folder`, named by its content (`what` it is names it in errors)."""
-        path = folder / f"{hashlib.sha256(data).hexdigest()[:12]}{ext}"
+        digest = hashlib.sha256(data).hexdigest()
+        path = folder / (f"{stem}-{digest[:8]}{ext}" if stem else f"{digest[:12]}{ext}")
         if not path.exists():
             write_whole(path, data, what)
         return path
