@@ -37,8 +37,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from agent.events import args_preview
+from agent.tracing import annotate_graph_run
 from agent.usage import USAGE_KEY, Usage, meter_of
-from tools.tracing import annotate_parent_run
 from tools.plans.tool import PLAN_TOOL
 from tools.text import shorten
 
@@ -277,7 +277,7 @@ class UsageMiddleware(AgentMiddleware[UsageState, Any]):
         if meter is None:
             return None
         usage = meter.report()
-        annotate_parent_run(callbacks, {USAGE_KEY: usage})
+        annotate_graph_run(callbacks, {USAGE_KEY: usage})
         return {USAGE_KEY: [usage]}
 
     async def aafter_agent(self, state: Any, runtime: Any) -> dict[str, Any] | None:

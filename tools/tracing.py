@@ -1,5 +1,4 @@
-"""Attach what a tool call did (model served, failures, files) to its trace run, and what a turn cost to
-the turn's."""
+"""Attach what a tool call did (model served, failures, files) to its trace run."""
 
 from __future__ import annotations
 
@@ -25,24 +24,13 @@ def annotate_run(run_manager: Any, metadata: dict[str, Any]) -> None:
     The run is the one each tracer (LangSmith's `LangChainTracer` included) keeps for this tool call;
     it is sent when the call ends, so what is added here travels with it.
     """
-    if run_manager is not None:
-        _annotate(run_manager.handlers, run_manager.run_id, metadata, run_tags(metadata))
-
-
-def annotate_parent_run(callbacks: Any, metadata: dict[str, Any]) -> None:
-    """Add `metadata` to the traced run that `callbacks` (a callback manager) makes children of: inside a
-    graph's node, the graph's run. Never raises."""
-    run_id = getattr(callbacks, "parent_run_id", None)
-    if run_id is not None:
-        _annotate(getattr(callbacks, "handlers", []), run_id, metadata, [])
-
-
-def _annotate(handlers: list[Any], run_id: Any, metadata: dict[str, Any], tags: list[str]) -> None:
+    if run_manager is None:
+        return
     try:
-        for handler in handlers:
-            run = handler.run_map.get(str(run_id)) if isinstance(handler, BaseTracer) else None
+        for handler in run_manager.handlers:
+            run = handler.run_map.get(str(run_manager.run_id)) if isinstance(handler, BaseTracer) else None
             if run is not None:
                 run.add_metadata(metadata)
-                run.add_tags([t for t in tags if t not in (run.tags or [])])
-    except Exception:  # tracing must never break a run
-        logger.debug("could not annotate the traced run", exc_info=True)
+                run.add_tags([t for t in run_tags(metadata) if t not in (run.tags or [])])
+    except Exception:  # tracing must never break a tool call
+        logger.debug("could not annotate the tool run", exc_info=True)
