@@ -20,7 +20,8 @@ from langchain_core.outputs import ChatGeneration, LLMResult
 from tools.inference.usage import RequestCounter
 
 USAGE_KEY = "usage"  # the state key holding one usage object per turn
-Usage = dict[str, Any]  # model_calls, input_tokens, output_tokens, hf_requests, local_calls, seconds, by_provider
+# model_calls, input_tokens, output_tokens, hf_requests, local_calls, seconds, by_provider
+Usage = dict[str, Any]
 
 
 def reported_usage(response: LLMResult) -> Mapping[str, Any] | None:
