@@ -47,6 +47,10 @@ class UsageMeter(RequestCounter):
         self.input_tokens = 0
         self.output_tokens = 0
 
+    @property
+    def ignore_llm(self) -> bool:  # model calls' ends and errors are what it counts
+        return False
+
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
         usage = reported_usage(response)
         with self._lock:
