@@ -147,6 +147,10 @@ class Stopper:
             await asyncio.wait([task])  # a cancelled turn is an answer here, not an error
         finally:
             self.turn = None
+        if self.signum is not None and not task.cancelled():
+            # The signal came as the turn was ending (its last step, which its cancel no longer reaches):
+            # stop now, as while waiting for input, rather than lose it.
+            raise KeyboardInterrupt
         return not task.cancelled() and task.result()
 
 
