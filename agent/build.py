@@ -55,7 +55,8 @@ def chat_model(settings: AgentSettings) -> BaseChatModel:
 
 
 def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddleware]:
-    """Retries, limits, error messages and history summarising (langchain's own, plus agent/middleware.py)."""
+    """Retries, limits, error messages, history summarising (langchain's own, plus agent/middleware.py) and
+    keeping what each turn cost."""
     from langchain.agents.middleware import (
         ModelCallLimitMiddleware,
         ModelRetryMiddleware,
@@ -68,6 +69,7 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
         SafeToolArgsMiddleware,
         StepCountingToolCallLimit,
         ToolFailureMiddleware,
+        UsageMiddleware,
     )
 
     stack: list[AgentMiddleware[Any, Any, Any]] = [
@@ -93,6 +95,7 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
             on_failure="error",
             initial_delay=settings.retry_delay,
         ),
+        UsageMiddleware(),
     ]
     return stack
 

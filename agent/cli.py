@@ -40,6 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--metadata", action="append", default=[], metavar="KEY=VALUE", help="trace metadata (repeatable)"
     )
+    parser.add_argument(
+        "--usage", action="store_true", help="after each answer, also what the whole thread has cost so far"
+    )
     parser.add_argument("--list-tools", action="store_true", help="list the tools and exit")
     parser.add_argument(
         "--verbose",
@@ -192,7 +195,7 @@ async def chat(args: argparse.Namespace, settings: Any, stopper: Stopper) -> int
         from agent.store import open_store
 
     thread = args.thread or f"run-{uuid.uuid4().hex[:8]}"
-    renderer = Renderer(json_mode=args.json, verbose=args.verbose)
+    renderer = Renderer(json_mode=args.json, verbose=args.verbose, thread_usage=args.usage)
     if args.verbose:
         renderer.log_requests()
     config = {"tags": list(args.tag), "metadata": {**metadata(args.metadata), "thread_id": thread}}

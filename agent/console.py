@@ -27,6 +27,7 @@ from agent.events import (
     args_preview,
     run_turn,
 )
+from agent.usage import thread_usages, total, usage_line
 from tools.text import shorten
 
 DETAIL_CHARS = 2000  # of one verbose detail line (a tool call's arguments)
@@ -41,9 +42,10 @@ def _step(step: str | None) -> str:
 class Renderer:
     """Prints progress to the terminal, or one JSON object per turn with `json_mode`."""
 
-    def __init__(self, json_mode: bool = False, verbose: bool = False) -> None:
+    def __init__(self, json_mode: bool = False, verbose: bool = False, thread_usage: bool = False) -> None:
         self.json_mode = json_mode
         self.verbose = verbose
+        self.thread_usage = thread_usage  # after each turn, also the conversation's total (--usage)
         # In JSON mode stdout carries only JSON; progress goes to stderr.
         self.out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
         self.progress = Console(file=sys.stderr if json_mode else sys.stdout, highlight=False, soft_wrap=True)
@@ -87,9 +89,12 @@ class Renderer:
         if self.verbose:
             self.details.print(f"[dim]  {escape(shorten(line, DETAIL_CHARS))}[/]")
 
-    def finish(self, summary: TurnSummary, streamed: list[str]) -> None:
+    def finish(self, summary: TurnSummary, streamed: list[str], thread: dict[str, Any] | None = None) -> None:
+        """The answer (unless streamed), the files, the failures, what the turn cost (and the thread's
+        total, when given); or the JSON object."""
         if self.json_mode:
-            print(json.dumps(summary.to_dict(), ensure_ascii=False), flush=True)
+            shown = summary.to_dict() | ({"thread_usage": thread} if thread is not None else {})
+            print(json.dumps(shown, ensure_ascii=False), flush=True)
             return
         if streamed:
             self.out.print()
@@ -103,6 +108,10 @@ class Renderer:
             self.out.print(
                 f"[yellow]{len(summary.failed)} task(s) failed; the answer says what is missing.[/]"
             )
+        if summary.usage is not None:
+            self.out.print(f"[dim]Used: {escape(usage_line(summary.usage))}[/]")
+        if thread is not None:
+            self.out.print(f"[dim]Thread {escape(repr(summary.thread))}: {escape(usage_line(thread))}[/]")
 
     @staticmethod
     def log_requests() -> None:
@@ -123,7 +132,8 @@ class Renderer:
         try:
             async for event in run_turn(agent, text, thread=thread, config=config, store=store):
                 if isinstance(event, TurnDone):
-                    self.finish(event.summary, streamed)
+                    usages = await thread_usages(agent, thread) if self.thread_usage else None
+                    self.finish(event.summary, streamed, None if usages is None else total(usages))
                 else:
                     self.show(event, streamed)
         except (KeyboardInterrupt, asyncio.CancelledError):

@@ -22,6 +22,7 @@ from langchain_core.messages import (
 )
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
+from agent.usage import USAGE_KEY, Usage, UsageMeter, with_meter
 from tools.plans.tool import PLAN_TOOL, STEP_EVENT
 from tools.text import shorten
 
@@ -128,12 +129,13 @@ class AnswerDelta:
 
 @dataclass
 class TurnSummary:
-    """What a turn produced: the `--json` shape."""
+    """What a turn produced and cost: the `--json` shape (`usage`: see agent/usage.py)."""
 
     answer: str = ""
     thread: str = ""
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    usage: Usage | None = None
 
     @property
     def failed(self) -> list[dict[str, Any]]:
@@ -271,8 +273,10 @@ def _rewrite(messages: list[Any]) -> bool:
 
 async def _stream(agent: Any, text: str, thread: str, config: dict[str, Any] | None) -> AsyncIterator[Event]:
     turn = _Turn(thread)
+    meter = UsageMeter()
     run_config = {**(config or {})}
     run_config["configurable"] = {**run_config.get("configurable", {}), "thread_id": thread}
+    run_config["callbacks"] = with_meter(run_config.get("callbacks"), meter)
     stream = agent.astream(
         {"messages": [HumanMessage(text)]},
         config=run_config,
@@ -295,6 +299,8 @@ async def _stream(agent: Any, text: str, thread: str, config: dict[str, Any] | N
                     yield event
             continue
         for update in (payload or {}).values():
+            if isinstance(update, dict) and update.get(USAGE_KEY):  # the turn's usage, as it was saved
+                turn.summary.usage = update[USAGE_KEY][-1]
             messages = list((update or {}).get("messages", [])) if isinstance(update, dict) else []
             if _rewrite(messages):
                 continue
@@ -305,6 +311,8 @@ async def _stream(agent: Any, text: str, thread: str, config: dict[str, Any] | N
                 elif isinstance(message, ToolMessage):
                     for event in turn.tool_update(message):
                         yield event
+    if turn.summary.usage is None:  # an agent without UsageMiddleware
+        turn.summary.usage = meter.report()
     yield TurnDone(turn.summary)
 
 

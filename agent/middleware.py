@@ -15,17 +15,21 @@
   refuses with a readable error.
 - `StepCountingToolCallLimit`: langchain's `ToolCallLimitMiddleware`, where a `run_plan` call counts as
   its number of steps, so a plan cannot get round `HUGGINGGPT_MAX_TOOL_CALLS`.
+- `UsageMiddleware`: at the end of a turn, keeps what it cost (the turn's `UsageMeter`, agent/usage.py) in
+  the conversation's state, one entry per turn, and puts it in the turn's trace metadata.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any, NotRequired
 
-from langchain.agents.middleware import AgentMiddleware
-from langchain.agents.middleware.types import ModelRequest, ModelResponse, ToolCallRequest
+from langchain.agents.middleware import AgentMiddleware, AgentState
+from langchain.agents.middleware.types import ModelRequest, ModelResponse, OmitFromInput, ToolCallRequest
 from langchain_core.messages import AIMessage, AnyMessage, RemoveMessage, ToolCall, ToolMessage
 from langchain_core.tools import ToolException
+from langgraph.config import get_config
 from langgraph.errors import GraphBubbleUp
 from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.types import Command
@@ -33,6 +37,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from agent.events import args_preview
+from agent.tracing import annotate_graph_run
+from agent.usage import USAGE_KEY, Usage, meter_of
 from tools.plans.tool import PLAN_TOOL
 from tools.text import shorten
 from tools.upstream import weighted_tool_call_limit
@@ -232,3 +238,31 @@ class InterruptedCallsMiddleware(AgentMiddleware):
 
     async def abefore_agent(self, state: Any, runtime: Any) -> dict[str, Any] | None:
         return self.before_agent(state, runtime)
+
+
+class UsageState(AgentState):
+    """The agent's state, plus what each turn cost (appended to, one entry per turn)."""
+
+    usage: NotRequired[Annotated[list[Usage], OmitFromInput, operator.add]]  # the reducer last (LangGraph)
+
+
+class UsageMiddleware(AgentMiddleware[UsageState, Any]):
+    """Keep the turn's usage in the conversation (and its trace) as the turn ends.
+
+    The meter comes with the run's callbacks (`run_turn` passes one); a run without one (the LangGraph
+    server, an own chain) records nothing rather than a made-up count.
+    """
+
+    state_schema = UsageState
+
+    def after_agent(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        callbacks = get_config().get("callbacks")
+        meter = meter_of(callbacks)
+        if meter is None:
+            return None
+        usage = meter.report()
+        annotate_graph_run(callbacks, {USAGE_KEY: usage})
+        return {USAGE_KEY: [usage]}
+
+    async def aafter_agent(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        return self.after_agent(state, runtime)

@@ -23,6 +23,7 @@ from typing import Any
 
 import langsmith
 from langchain_core.runnables import RunnableConfig
+from langchain_core.tracers.base import BaseTracer
 from langsmith.anonymizer import DEFAULT_SECRET_RULES, StringNodeRule, create_anonymizer
 
 from agent.settings import AgentSettings
@@ -142,3 +143,19 @@ def root_config(name: str, llm_model: str | None, settings: AgentSettings) -> Ru
     """
     metadata = {**settings.trace_metadata, "agent": name, "llm_model": llm_model}
     return {"run_name": name, "tags": list(dict.fromkeys([name, *settings.trace_tags])), "metadata": metadata}
+
+
+def annotate_graph_run(callbacks: Any, metadata: dict[str, Any]) -> None:
+    """Add `metadata` to the traced run of the graph a node runs in (`callbacks`: the node's), so it is sent
+    when the graph's run ends. Does nothing when tracing is off; never raises."""
+    try:
+        for handler in getattr(callbacks, "handlers", None) or []:
+            if not isinstance(handler, BaseTracer):
+                continue
+            run = handler.run_map.get(str(callbacks.parent_run_id))
+            while run is not None and "langgraph_node" in (run.extra or {}).get("metadata", {}):
+                run = handler.run_map.get(str(run.parent_run_id))  # from the node up to its graph
+            if run is not None:
+                run.add_metadata(metadata)
+    except Exception:  # tracing must never break a turn
+        logger.debug("could not annotate the graph run", exc_info=True)

@@ -42,6 +42,7 @@ from agent.events import (
 )
 from agent.settings import THREAD_NAME, AgentSettings, MissingSetting
 from agent.store import ConversationStore
+from agent.usage import USAGE_KEY, Usage, thread_usages, total, usage_line
 from agent.web_guard import MediaOnlyFiles
 from tools.files.artifacts import FOLDERS, UPLOADS, ArtifactStore, display_path
 from tools.inference.errors import InputRefused, OutputNotSaved
@@ -71,6 +72,8 @@ class Session:
     messages: list[dict[str, Any]] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
+    turn_usage: Usage | None = None  # the latest turn's, on this page
+    usages: list[Usage] = field(default_factory=list)  # each saved turn's, the thread's total
 
     @property
     def key(self) -> str:
@@ -130,6 +133,7 @@ class TurnView:
         elif isinstance(event, AnswerDelta):
             self.delta(event.text)
         elif isinstance(event, TurnDone):
+            self.session.turn_usage = event.summary.usage
             answer = event.summary.answer
             if answer and not answer_already_shown(self.streamed, answer):
                 self.answer_at = None
@@ -221,7 +225,8 @@ class TurnView:
 
 
 def panel(session: Session) -> str:
-    """The side panel: the conversation, the tasks run with their models, the files made."""
+    """The side panel: the conversation, the tasks run with their models, the files made, what the latest
+    turn and the whole conversation cost."""
     lines = [f"**Conversation** `{session.thread}`", "", "### Tasks run"]
     for n, call in enumerate(session.calls, 1):
         result = "ok" if call["status"] == "ok" else f"✖ {call['error'] or 'failed'}"
@@ -232,6 +237,13 @@ def panel(session: Session) -> str:
     if session.files:
         lines += [f"- `{display_path(f['path'])}` ({f['mime_type']}, {f['task']})" for f in session.files]
     else:
+        lines.append("_none yet_")
+    lines += ["", "### Usage"]
+    if session.turn_usage is not None:
+        lines.append(f"- **This turn**: {usage_line(session.turn_usage)}")
+    if session.usages:
+        lines.append(f"- **Conversation**: {usage_line(total(session.usages))}")
+    if session.turn_usage is None and not session.usages:
         lines.append("_none yet_")
     return "\n".join(lines)
 
@@ -352,6 +364,7 @@ class WebApp:
             async for event in turn:
                 view.apply(event)
                 yield busy, session.messages, panel(session), session
+            session.usages = await thread_usages(agent, session.key)  # other tabs' turns included
         except Exception as error:  # never a dead page: one sentence in the chat
             view.fail(_sentence(error))
         yield gr.MultimodalTextbox(value=None, interactive=True), session.messages, panel(session), session
@@ -365,6 +378,7 @@ class WebApp:
             try:
                 state = await (await self.agent()).aget_state({"configurable": {"thread_id": session.key}})
                 history_view(session, state.values.get("messages", []))
+                session.usages = list(state.values.get(USAGE_KEY) or [])
             except Exception as error:
                 TurnView(session).fail(_sentence(error))
         return session, session.messages, panel(session)

@@ -31,21 +31,35 @@ def cli(
     )
 
 
-def test_sheep_json_then_follow_up_in_same_thread(env: dict[str, str], tmp_path: Path) -> None:
+def test_sheep_json_then_follow_up_in_same_thread(
+    env: dict[str, str], tmp_path: Path, openai_stand_in: OpenAIStandIn, hf_stand_in: HFStandIn
+) -> None:
     first = cli(env, "--prompt", scenarios.SHEEP_PROMPT, "--json", "--thread", "farm")
     assert first.returncode == 0, first.stderr
     out = json.loads(first.stdout)
-    assert set(out) >= {"answer", "thread", "artifacts", "tool_calls"} and out["thread"] == "farm"
+    assert set(out) >= {"answer", "thread", "artifacts", "tool_calls", "usage"} and out["thread"] == "farm"
+    assert "thread_usage" not in out  # only with --usage
+    usage = out["usage"]  # as the stand-ins counted the turn
+    assert usage["model_calls"] == len(openai_stand_in.chat_requests) == 2
+    assert usage["input_tokens"] == sum(u["prompt_tokens"] for u in openai_stand_in.usage_sent)
+    assert usage["output_tokens"] == sum(u["completion_tokens"] for u in openai_stand_in.usage_sent)
+    assert usage["hf_requests"] == len(hf_stand_in.inference_requests()) == 1
+    assert set(usage["by_provider"]) == {r.provider for r in hf_stand_in.inference_requests()}
+    assert usage["seconds"] > 0
     (image,) = out["artifacts"]
     assert set(image) >= {"path", "mime_type", "task", "model"} and (tmp_path / image["path"]).is_file()
     (t2i,) = out["tool_calls"]
     assert t2i["name"] == "text_to_image" and t2i["status"] == "ok" and t2i["model"] == image["model"]
     assert t2i["seconds"] >= 0 and t2i["args"]["prompt"]
 
-    second = cli(env, "--prompt", scenarios.SHEEP_FOLLOW_UP, "--json", "--thread", "farm")
+    second = cli(env, "--prompt", scenarios.SHEEP_FOLLOW_UP, "--json", "--thread", "farm", "--usage")
     assert second.returncode == 0, second.stderr
     follow = json.loads(second.stdout)
     assert "There are 3 sheep" in follow["answer"]
+    thread = follow["thread_usage"]  # both turns, the first read back from the store
+    assert thread["turns"] == 2 and thread["model_calls"] == len(openai_stand_in.chat_requests) == 4
+    assert thread["hf_requests"] == len(hf_stand_in.inference_requests()) == 4
+    assert thread["input_tokens"] == usage["input_tokens"] + follow["usage"]["input_tokens"]
     assert {c["args"]["image"] for c in follow["tool_calls"]} == {image["path"]}
     assert all(c["model"] for c in follow["tool_calls"])
     assert (tmp_path / "outputs" / "conversations.sqlite").is_file()
@@ -57,6 +71,8 @@ def test_prose_output_shows_progress_answer_and_files(env: dict[str, str]) -> No
     text = done.stdout
     assert "▶ text_to_speech" in text and "✔ text_to_speech" in text
     assert scenarios.POEM in text and "Files made:" in text and "outputs/audios/" in text
+    last = text.rstrip().splitlines()[-1]  # what the turn cost, after the answer and the files
+    assert last.startswith("Used: 2 model calls (") and "· 1 HF request (hf-inference 1) ·" in last, text
 
 
 def test_piped_lines_are_turns_of_one_conversation(env: dict[str, str]) -> None:

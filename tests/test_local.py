@@ -36,6 +36,7 @@ from tests.stand_ins.openai_api import OpenAIStandIn
 from tools import HFSettings, HuggingFaceToolkit
 from tools.inference.local.models import MODELS
 from tools.inference.models import Attempt
+from tools.inference.usage import RequestCounter
 from tools.tasks.table import get_spec
 
 # The original README's example (microsoft/JARVIS, langchain HuggingGPT): its transcript of the sheep poem
@@ -302,8 +303,10 @@ def test_hybrid_falls_back_to_the_router_when_the_input_is_too_long(
     tiny: dict[str, Path], hf_stand_in: HFStandIn, workdir: Path
 ) -> None:
     tool = tool_of(toolkit("hybrid", tiny), "text-classification")
-    message = ok(tool.invoke(call(tool, text="sheep " * 100)))
+    counter = RequestCounter()  # what the attempt loop counts, as a callback of the call
+    message = ok(tool.invoke(call(tool, text="sheep " * 100), {"callbacks": [counter]}))
     top = hf_stand_in.models("text-classification")[0]["id"]
+    assert counter.local_calls == 1 and counter.by_provider == {message.artifact["provider"]: 1}
     assert message.artifact["model"] == top and message.artifact["provider"] != "local"
     assert message.artifact["failed_attempts"] == [{
         "model": str(tiny["text-classification"]), "provider": "local", "cause": "unsupported",
@@ -514,3 +517,5 @@ async def test_agent_turn_with_a_local_step(
     assert similarity["args"]["other_sentences"] == [README_OTHER]
     assert f"{README_OTHER!r}: {README_SCORE:.3f}" in summary.answer  # the README's figure, through the agent
     assert [r.task for r in hf_stand_in.inference_requests()] == ["automatic-speech-recognition"]
+    assert summary.usage is not None and summary.usage["local_calls"] == 1
+    assert summary.usage["by_provider"] == {asr["provider"]: 1}

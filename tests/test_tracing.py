@@ -100,6 +100,11 @@ async def test_agent_run_is_one_readable_tree_without_secrets(
     assert metadata(root)["llm_model"] == settings.openai_model
     assert metadata(root)["experiment"] == "tracing-test"
     assert root["session_name"] == LANGSMITH_TEST_PROJECT
+    usage = metadata(root)["usage"]  # what the turn cost, as the stand-ins counted it
+    assert usage == summary.usage
+    assert usage["model_calls"] == len(openai_stand_in.chat_requests) == 2
+    assert usage["input_tokens"] == sum(u["prompt_tokens"] for u in openai_stand_in.usage_sent)
+    assert usage["hf_requests"] == len(hf_stand_in.inference_requests()) == 3  # the fallback included
 
     def ancestors(run: dict[str, Any]) -> list[str]:
         names = []

@@ -150,6 +150,9 @@ async def test_respond_streams_a_turn_and_keeps_the_thread(tmp_path: Path) -> No
             for m in session.messages
         )
         assert session.messages[-1]["content"] == "Here they are."
+        text = panel(session)  # the fake model reports no tokens; its tool is no HF request
+        assert "**This turn**: 2 model calls (tokens not reported) · 0 HF requests · " in text
+        assert "**Conversation**: 1 turn · 2 model calls (tokens not reported)" in text
 
         model.turns = [earlier_image, "Same again."]
         _, session = await _turn(app, "Once more, from the image", session)
@@ -163,6 +166,8 @@ async def test_respond_streams_a_turn_and_keeps_the_thread(tmp_path: Path) -> No
 
         resumed, messages, text = await app.start(SimpleNamespace(query_params={"thread": session.thread}))
         assert resumed.thread == session.thread and "2. **text_to_image** · `org/sdxl`" in text
+        assert "**Conversation**: 2 turns · 4 model calls" in text  # read back from the store
+        assert "**Conversation**: 2 turns · 4 model calls" in panel(session)
         assert [m["content"] for m in messages if m["role"] == "user"] == humans
         fresh, messages, _ = await app.start(SimpleNamespace(query_params={}))
         assert fresh.thread != session.thread and messages == []

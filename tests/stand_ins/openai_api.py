@@ -136,9 +136,19 @@ class _Completion:
     created: int = field(default_factory=lambda: int(time.time()))
     fingerprint: str = field(default_factory=lambda: "fp_" + secrets.token_hex(5))
     call_ids: list[str] = field(default_factory=list)
+    report_usage: bool = True  # False: like a server that never reports usage (ignores stream_options)
 
     def __post_init__(self) -> None:
         self.call_ids = [c.id or "call_" + _rand(24) for c in self.reply.tool_calls]
+        self.usage = _usage(self.request, self.reply)
+
+    @property
+    def usage_sent(self) -> bool:
+        """Whether this completion reports its usage (always in JSON; in a stream when asked)."""
+        if not self.report_usage:
+            return False
+        opts = self.request.get("stream_options") or {}
+        return not self.request.get("stream") or bool(opts.get("include_usage"))
 
     @property
     def model(self) -> str:
@@ -154,7 +164,8 @@ class _Completion:
             message["tool_calls"] = [_tool_call_json(i, c.name, c.args) for i, c in calls]
         message |= {"refusal": None, "annotations": []}
         choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": self.reply.finish_reason}
-        tail = {"usage": _usage(self.request, self.reply), "service_tier": "default"}
+        tail = {"usage": self.usage} if self.usage_sent else {}
+        tail["service_tier"] = "default"
         return {
             **self._head("chat.completion"),
             "choices": [choice],
@@ -165,14 +176,14 @@ class _Completion:
     def chunks(self) -> Iterator[dict[str, Any]]:
         """``chat.completion.chunk`` objects in the order OpenAI streams them."""
         opts = self.request.get("stream_options") or {}
-        usage, obfuscate = bool(opts.get("include_usage")), opts.get("include_obfuscation", True)
+        usage, obfuscate = self.usage_sent, opts.get("include_obfuscation", True)
         for delta, finish in self._deltas():
             yield self._chunk(
                 [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}], usage, obfuscate
             )
         if usage:
             last = self._chunk([], usage, obfuscate)
-            yield last | {"usage": _usage(self.request, self.reply)}
+            yield last | {"usage": self.usage}
 
     def _chunk(self, choices: list[dict[str, Any]], usage: bool, obfuscate: bool) -> dict[str, Any]:
         chunk = {**self._head("chat.completion.chunk"), "service_tier": "default"}
@@ -349,6 +360,7 @@ class OpenAIStandIn:
         self.timeout_hold = timeout_hold
         self.requests: list[RecordedRequest] = []
         self.errors: list[str] = []  # exceptions raised by script callables (reply: HTTP 400)
+        self.usage_sent: list[dict[str, Any]] = []  # the usage objects completions reported, in order
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._server: _Server | None = None
@@ -400,6 +412,7 @@ class OpenAIStandIn:
         with self._lock:
             self.requests.clear()
             self.errors.clear()
+            self.usage_sent.clear()
             self._queue: deque[Turn] = deque()
             self._rules: list[Rule] = []
             self._faults: deque[str] = deque()
@@ -411,6 +424,7 @@ class OpenAIStandIn:
             self._release = threading.Event()
         self.latency = 0.0  # seconds before each completion (streams: before the first chunk)
         self.chunk_delay = 0.0  # seconds between stream chunks
+        self.report_usage = True  # False: completions never report their token usage (some servers)
         self.retry_after = 0.05  # seconds, sent as retry-after (ceil) and retry-after-ms on 429
         self.fallback: FallbackTurn = echo_fallback
 
@@ -549,18 +563,21 @@ class OpenAIStandIn:
         if fault:
             self._inject(h, fault, body)
             return
-        completion = _Completion(body, self._reply(body))
+        completion = _Completion(body, self._reply(body), report_usage=self.report_usage)
+        if completion.usage_sent:  # recorded before it is sent, so a client never sees it first
+            with self._lock:
+                self.usage_sent.append(completion.usage)
         if not body.get("stream"):
             self._sleep(self.latency)
             h.send_json(200, completion.to_json(), started)
-            return
-        h.start_sse(started)
-        self._sleep(self.latency)
-        for i, chunk in enumerate(completion.chunks()):
-            self._sleep(self.chunk_delay if i else 0)
-            h.send_event(_dumps(chunk))
-        h.send_event("[DONE]")
-        h.end_sse()
+        else:
+            h.start_sse(started)
+            self._sleep(self.latency)
+            for i, chunk in enumerate(completion.chunks()):
+                self._sleep(self.chunk_delay if i else 0)
+                h.send_event(_dumps(chunk))
+            h.send_event("[DONE]")
+            h.end_sse()
 
     def _reply(self, body: Request) -> Reply:
         try:

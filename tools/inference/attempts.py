@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
@@ -22,6 +22,7 @@ from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (MCP
 
 from tools.inference.errors import TRANSIENT_CAUSES, Cause, Failure, TaskError, classify, tool_error
 from tools.inference.models import Attempt
+from tools.inference.usage import RequestCounter
 from tools.settings import HFSettings
 
 T = TypeVar("T")
@@ -51,11 +52,13 @@ class AttemptPlan:
         attempts: list[Attempt],
         settings: HFSettings,
         more: Callable[[], list[Attempt]] | None = None,
+        counters: Sequence[RequestCounter] = (),
     ) -> None:
         self.task = task
         self.attempts = attempts
         self.settings = settings
         self.more = more  # asked only once these attempts are used up (hybrid: the router's, after local)
+        self.counters = counters  # told of every attempt, as it is made
         self.failed: list[FailedAttempt] = []
         self.last: tuple[Attempt, Failure] | None = None
         self._next = 0
@@ -106,6 +109,8 @@ class AttemptPlan:
     def trying(self, step: Step) -> Iterator[None]:
         """Run one attempt: a tool error (refused input, a local failure) ends the call as it is; any other
         exception is this attempt's failure, which the plan reads when it is asked for the next step."""
+        for counter in self.counters:
+            counter.count(step.attempt)
         try:
             yield
         except ToolException:

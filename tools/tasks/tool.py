@@ -16,6 +16,7 @@ from tools.inference.attempts import AttemptPlan, FailedAttempt, run_async, run_
 from tools.inference.backend import Backend
 from tools.inference.errors import InputRefused
 from tools.inference.models import Attempt, HubUnavailable, check_endpoint_url
+from tools.inference.usage import RequestCounter, counters
 from tools.tasks.outputs import Context, Rendered, render
 from tools.tasks.schema import args_schema
 from tools.tasks.table import TaskSpec
@@ -37,13 +38,16 @@ class TaskResult(TypedDict):
 class TaskCall:
     """One call of a task tool: its checked inputs, its attempt plan, its result."""
 
-    def __init__(self, spec: TaskSpec, backend: Backend, kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self, spec: TaskSpec, backend: Backend, kwargs: dict[str, Any], counters: list[RequestCounter]
+    ) -> None:
         self.spec = spec
         self.backend = backend
         self.model: str | None = kwargs.pop("model", None)
         self.args = {k: v for k, v in kwargs.items() if v is not None}
         self.media: dict[str, MediaInput] = {}
         self.started = time.monotonic()
+        self.counters = counters
         self.plan = AttemptPlan(spec.task, [], backend.settings)
         self.result: TaskResult | None = None
 
@@ -80,7 +84,9 @@ class TaskCall:
                 " (a dedicated Inference Endpoint URL can be passed as `model`)."
             )
         later = self.backend.catalog.later_attempts(self.spec.task, self.model)
-        self.plan = AttemptPlan(self.spec.task, attempts, self.backend.settings, more=later)
+        self.plan = AttemptPlan(
+            self.spec.task, attempts, self.backend.settings, more=later, counters=self.counters
+        )
         return self.plan
 
     def client_args(self) -> dict[str, Any]:
@@ -149,7 +155,7 @@ class HFTaskTool(BaseTool):
     def _run(
         self, run_manager: CallbackManagerForToolRun | None = None, **kwargs: Any
     ) -> tuple[str, TaskResult]:
-        call = TaskCall(self.spec, self.backend, kwargs)
+        call = TaskCall(self.spec, self.backend, kwargs, counters(run_manager))
         try:
             call.prepare()
             return run_sync(call.choose(), call.attempt)
@@ -159,7 +165,7 @@ class HFTaskTool(BaseTool):
     async def _arun(
         self, run_manager: AsyncCallbackManagerForToolRun | None = None, **kwargs: Any
     ) -> tuple[str, TaskResult]:
-        call = TaskCall(self.spec, self.backend, kwargs)
+        call = TaskCall(self.spec, self.backend, kwargs, counters(run_manager))
         try:
             await asyncio.to_thread(call.prepare)
             return await run_async(await asyncio.to_thread(call.choose), call.aattempt)
