@@ -63,6 +63,8 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
         ToolRetryMiddleware,
     )
 
+    from tools.selection import ToolSelectionMiddleware
+
     from agent.middleware import (
         InterruptedCallsMiddleware,
         SafeToolArgsMiddleware,
@@ -79,6 +81,7 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
             trigger=("tokens", settings.context_tokens),
             keep=("tokens", settings.context_tokens * 2 // 5),
         ),
+        ToolSelectionMiddleware(settings.tool_selection),
         SafeToolArgsMiddleware(),
         ModelRetryMiddleware(
             max_retries=settings.llm_retries,
