@@ -25,7 +25,6 @@ AGENT_NAME = "hugginggpt"
 def transient_llm_errors() -> tuple[type[Exception], ...]:
     """LLM errors worth retrying: rate limits, lost connections, timeouts, server errors."""
     import openai
-
     from langchain_openai import StreamChunkTimeoutError
 
     return (
@@ -75,15 +74,14 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
         ToolRetryMiddleware,
     )
 
-    from agent.text_calls import TextToolCallMiddleware
-    from tools.selection import ToolSelectionMiddleware
-
     from agent.middleware import (
         InterruptedCallsMiddleware,
         SafeToolArgsMiddleware,
         StepCountingToolCallLimit,
         ToolFailureMiddleware,
     )
+    from agent.text_calls import TextToolCallMiddleware
+    from tools.selection import ToolSelectionMiddleware
 
     stack: list[AgentMiddleware[Any, Any, Any]] = [
         InterruptedCallsMiddleware(),

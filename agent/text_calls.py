@@ -8,6 +8,7 @@ tool, the answer gets one sentence saying what happened (shown by the CLI and th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import uuid
@@ -41,12 +42,10 @@ def written_call(text: str) -> tuple[str, Any] | None:
         data = data["function"]
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         return None
-    args = next((data[k] for k in ("arguments", "args", "parameters") if k in data), {})
+    args: Any = next((data[k] for k in ("arguments", "args", "parameters") if k in data), {})
     if isinstance(args, str):
-        try:
+        with contextlib.suppress(json.JSONDecodeError):  # left a string: not valid arguments
             args = json.loads(args)
-        except json.JSONDecodeError:
-            pass
     return data["name"], args
 
 

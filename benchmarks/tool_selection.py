@@ -49,9 +49,9 @@ def compact(value: Any) -> str:
 
 
 def bench() -> dict[str, Any]:
+    from langchain.agents.middleware.types import ModelRequest
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import HumanMessage
-    from langchain.agents.middleware.types import ModelRequest
     from langchain_core.utils.function_calling import convert_to_openai_tool
 
     from agent.build import system_prompt
@@ -67,12 +67,14 @@ def bench() -> dict[str, Any]:
     every = sum(len(compact(convert_to_openai_tool(t))) for t in tools if t.name != "load_tools")
     offered, sent, seconds = [], [], []
     for record in records:
-        request = ModelRequest(model=model, messages=[HumanMessage(record["user_request"])], tools=list(tools))
+        request = ModelRequest(
+            model=model, messages=[HumanMessage(record["user_request"])], tools=list(tools)
+        )
         started = time.perf_counter()
         narrowed = selector.narrowed(request)
         seconds.append(time.perf_counter() - started)
         shown = [t if isinstance(t, dict) else convert_to_openai_tool(t) for t in narrowed.tools]
-        offered.append({getattr(t, "spec").task for t in narrowed.tools if getattr(t, "spec", None)})
+        offered.append({t.spec.task for t in narrowed.tools if getattr(t, "spec", None)})
         sent.append(system + len(compact(shown)))
     descriptions = sum(len(getattr(t, "description", "")) for t in tools if getattr(t, "spec", None))
     return {

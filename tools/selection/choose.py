@@ -56,6 +56,7 @@ def _fed(spec: TaskSpec, kinds: set[str]) -> bool:
 
 def _twins(one: TaskSpec, other: TaskSpec) -> bool:
     """Same output kind from the same inputs (a document counts as an image), both asking a question."""
+
     def norm(spec: TaskSpec) -> tuple[str, ...]:
         return tuple(sorted("image" if k == "document" else k for k in spec.inputs))
 
@@ -99,7 +100,9 @@ def choose(
         choice.why.update({s.task: f"reads the {kind} named" for s in readers if s.inputs == {kind}
                            and s.output == "text" and s.task not in choice.why})  # fmt: skip
         if len(readers) <= FEW_READERS:  # a kind few tasks read (audio, a table): offer them all
-            choice.why.update({spec.task: f"reads the {kind} named" for spec in readers if spec.task not in choice.why})
+            choice.why.update(
+                {spec.task: f"reads the {kind} named" for spec in readers if spec.task not in choice.why}
+            )
     at_hand = set(choice.kinds)
     while True:  # grow along the tool graph until nothing new is fed
         added = False

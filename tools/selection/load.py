@@ -24,7 +24,8 @@ class LoadInput(BaseModel):
 
 def known_tasks(names: Iterable[str]) -> tuple[list[str], list[str]]:
     """(known task ids, unknown names) of the names given any usual way."""
-    known, unknown = [], []
+    known: list[str] = []
+    unknown: list[str] = []
     for name in names:
         (known if task_id(name) in TASKS_BY_ID else unknown).append(name)
     return [task_id(name) for name in known], unknown
@@ -34,9 +35,7 @@ class LoadToolsTool(BaseTool):
     """Offers more task tools (see the module docstring)."""
 
     name: str = LOAD_TOOL
-    description: str = (
-        "Offer more HF task tools when none offered fits the request; call them after this. Returns their names."
-    )
+    description: str = "Offer more HF task tools when none offered fits the request; call them after this. Returns their names."
     args_schema: type[BaseModel] = LoadInput
 
     def _run(self, tasks: list[str]) -> str:

@@ -105,7 +105,7 @@ class TaskSpec:
     @property
     def inputs(self) -> frozenset[str]:
         """The kinds of input it needs: media kinds of its arguments, `table`, else `text`."""
-        kinds = {arg.media for arg in self.args if arg.required and arg.media}
+        kinds: set[str] = {arg.media for arg in self.args if arg.required and arg.media}
         kinds |= {"table" for arg in self.args if arg.name == "table"}
         return frozenset(kinds or {"text"})
 
