@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -24,11 +25,13 @@ AGENT_NAME = "hugginggpt"
 def transient_llm_errors() -> tuple[type[Exception], ...]:
     """LLM errors worth retrying: rate limits, lost connections, timeouts, server errors."""
     import openai
+    from langchain_openai import StreamChunkTimeoutError
 
     return (
         openai.RateLimitError,
         openai.APIConnectionError,
         openai.APITimeoutError,
+        StreamChunkTimeoutError,  # a stream gone silent: a timeout like the SDK's own
         openai.InternalServerError,
     )
 
@@ -39,14 +42,22 @@ def system_prompt() -> str:
 
 
 def chat_model(settings: AgentSettings) -> BaseChatModel:
-    """ChatOpenAI on the Chat Completions API; any OpenAI-compatible server works."""
+    """ChatOpenAI on the Chat Completions API; any OpenAI-compatible server works.
+
+    `HUGGINGGPT_LLM_TIMEOUT` is the silence accepted from the model: the HTTP timeouts (connecting, and
+    between bytes) and langchain-openai's stream-chunk timeout (before the first token and between
+    tokens; otherwise its own 120 s default would cut a slow self-hosted model off first). Its warning
+    log is kept quiet: the timeout ends the request with one sentence (agent/errors.py).
+    """
     from langchain_openai import ChatOpenAI
 
+    logging.getLogger("langchain_openai.chat_models._client_utils").addHandler(logging.NullHandler())
     return ChatOpenAI(
         model=settings.openai_model,
         api_key=settings.openai_api_key,
         base_url=settings.openai_base_url,
         timeout=settings.llm_timeout,
+        stream_chunk_timeout=settings.llm_timeout,
         max_retries=0,  # ModelRetryMiddleware holds the LLM's retry budget (HUGGINGGPT_LLM_RETRIES)
         streaming=True,
         stream_usage=True,
@@ -71,6 +82,8 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
         ToolFailureMiddleware,
         UsageMiddleware,
     )
+    from agent.text_calls import TextToolCallMiddleware
+    from tools.selection import ToolSelectionMiddleware
 
     stack: list[AgentMiddleware[Any, Any, Any]] = [
         InterruptedCallsMiddleware(),
@@ -81,7 +94,9 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
             trigger=("tokens", settings.context_tokens),
             keep=("tokens", settings.context_tokens * 2 // 5),
         ),
+        ToolSelectionMiddleware(settings.tool_selection),
         SafeToolArgsMiddleware(),
+        TextToolCallMiddleware(),
         ModelRetryMiddleware(
             max_retries=settings.llm_retries,
             retry_on=transient_llm_errors(),

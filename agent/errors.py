@@ -34,8 +34,13 @@ def describe_error(error: BaseException) -> str:
         return f"the LLM server does not know that model ({_llm_message(error)}); check OPENAI_MODEL."
     if isinstance(error, openai.RateLimitError):
         return "the LLM server kept rate-limiting requests (HTTP 429); wait a little and try again."
-    if isinstance(error, openai.APITimeoutError):
-        return "the LLM server did not answer in time; try again or raise HUGGINGGPT_LLM_TIMEOUT."
+    if isinstance(error, openai.APITimeoutError | TimeoutError):  # TimeoutError: a stream gone silent
+        waited = getattr(error, "timeout_s", None)
+        silent = f" for {waited:g} s" if isinstance(waited, int | float) else ""
+        return (
+            f"the LLM server sent nothing{silent}, longer than HUGGINGGPT_LLM_TIMEOUT allows; a slow or"
+            " self-hosted model may need a higher HUGGINGGPT_LLM_TIMEOUT (see README, Self-hosted models)."
+        )
     if isinstance(error, openai.APIConnectionError):
         return "could not reach the LLM server; check OPENAI_BASE_URL and the network."
     if isinstance(error, openai.APIStatusError):

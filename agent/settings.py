@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import SecretStr, field_validator
 
@@ -43,6 +43,11 @@ class AgentSettings(HFSettings):
     openai_model: str = setting(DEFAULT_LLM, "OPENAI_MODEL", description="A tool-calling chat model.")
     llm_timeout: float = setting(
         120.0, "HUGGINGGPT_LLM_TIMEOUT", gt=0, description="Seconds before one LLM call gives up."
+    )
+    tool_selection: Literal["auto", "all"] = setting(
+        "auto",
+        "HUGGINGGPT_TOOL_SELECTION",
+        description="auto: offer each model call the tools the request needs; all: every tool.",
     )
     max_model_calls: int = setting(
         12, "HUGGINGGPT_MAX_MODEL_CALLS", ge=1, description="Model turns allowed per request."

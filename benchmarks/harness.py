@@ -76,7 +76,15 @@ class Stack:
     def settings(self, **overrides: Any) -> Any:
         from agent.settings import AgentSettings
 
-        base = {"timeout": 30.0, "llm_timeout": 30.0, "max_model_calls": 20, "max_tool_calls": 40}
+        # Every tool offered: the scripted planners call tools whatever the words (tool_selection.py measures
+        # the selection itself).
+        base = {
+            "timeout": 30.0,
+            "llm_timeout": 30.0,
+            "max_model_calls": 20,
+            "max_tool_calls": 40,
+            "tool_selection": "all",
+        }
         return AgentSettings.from_env(env_file=None, **{**base, **overrides})
 
     def agent(self, settings: Any = None, **kwargs: Any) -> Any:

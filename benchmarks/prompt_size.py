@@ -1,5 +1,6 @@
 """Prompt size: what every model turn carries before the conversation itself, the system prompt and the
-tool schemas, taken from a real request the agent sent to the planner stand-in.
+tool schemas, taken from a real request the agent sent to the planner stand-in, with every tool offered
+(`HUGGINGGPT_TOOL_SELECTION=all`; what selection offers per request is benchmarks/tool_selection.py).
 
 Tokens are estimated (no tokenizer files offline; tiktoken downloads its encodings at run time): chars/4
 over the JSON as sent, and langchain_core's `count_tokens_approximately` (also about 4 chars a token).
@@ -23,7 +24,7 @@ async def bench() -> dict[str, Any]:
     from langchain_core.messages.utils import count_tokens_approximately
 
     with harness.stack() as stack:
-        agent = stack.agent()
+        agent = stack.agent(stack.settings(tool_selection="all"))  # every tool; selection: tool_selection.py
         stack.llm.on_user(r".", ["ok"])
         await harness.run_prompt(agent, "hi", "size")
         request = stack.llm.chat_requests[0]
@@ -61,7 +62,7 @@ def summarise(data: dict[str, Any]) -> list[dict[str, Any]]:
         },
         {
             "benchmark": "prompt size",
-            "metric": "sent on every model turn (system + tools)",
+            "metric": "sent on every model turn with every tool (system + tools)",
             "value": f"~{fixed / 4:.0f} tokens",
             "note": f"count_tokens_approximately: {data['approx_tokens']}; chars/4 estimates, no tokenizer offline",
         },

@@ -20,6 +20,7 @@ BENCHMARKS = {  # name: (module in benchmarks/, its arguments)
     "overhead": ("overhead", []),
     "startup": ("startup", []),
     "prompt_size": ("prompt_size", []),
+    "tool_selection": ("tool_selection", []),
     "concurrency": ("concurrency", ["--store", "sqlite"]),
     "concurrency_postgres": ("concurrency", ["--store", "postgres"]),
     "store_size": ("store_size", []),

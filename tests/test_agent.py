@@ -197,6 +197,7 @@ async def test_answer_streams(planner: OpenAIStandIn) -> None:
 async def test_schema_model_calls_every_tool_and_the_run_survives(
     hf_stand_in: HFStandIn, workdir: Path
 ) -> None:
+    """Every tool offered (HUGGINGGPT_TOOL_SELECTION=all), every tool called with valid arguments."""
     model = SchemaModel(
         args={
             "audio_classification": {"audio": "speech.flac"},
@@ -216,7 +217,9 @@ async def test_schema_model_calls_every_tool_and_the_run_survives(
     model.args["find_models"] = {"task": "text-to-image"}
     model.args["run_plan"] = {"steps": [{"id": "s1", "tool": "text_to_image", "args": {"prompt": "three sheep"}},
                                         {"id": "s2", "tool": "image_classification", "args": {"image": "$s1"}}]}  # fmt: skip
-    agent = build_agent(settings(openai_api_key="sk-unused"), model=model, checkpointer=InMemorySaver())
+    agent = build_agent(
+        settings(openai_api_key="sk-unused", tool_selection="all"), model=model, checkpointer=InMemorySaver()
+    )
     result = await agent.ainvoke(
         {"messages": [("user", "use every tool")]}, {"configurable": {"thread_id": "x"}}
     )

@@ -131,6 +131,40 @@ def test_bad_llm_key_is_one_sentence_exit_1(env: dict[str, str]) -> None:
     assert verbose.returncode == 1 and "Traceback" in verbose.stderr
 
 
+@pytest.mark.parametrize(
+    "silence", ["latency", "chunk_delay"], ids=["before the first token", "between tokens"]
+)
+def test_silent_llm_is_one_sentence_naming_the_timeout(
+    env: dict[str, str], openai_stand_in: OpenAIStandIn, silence: str
+) -> None:
+    """A model silent for longer than HUGGINGGPT_LLM_TIMEOUT (a slow self-hosted one) ends the request with
+    one sentence naming the setting, exit 1, before or between tokens; never an "unexpected error"."""
+    setattr(openai_stand_in, silence, 5.0)  # 5 s of silence against a 1 s limit
+    env.update(HUGGINGGPT_LLM_TIMEOUT="1", HUGGINGGPT_LLM_RETRIES="0")
+    done = cli(env, "--prompt", scenarios.POEM_PROMPT)
+    assert done.returncode == 1, done.stderr
+    assert "HUGGINGGPT_LLM_TIMEOUT" in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    assert "unexpected" not in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "silence", ["latency", "chunk_delay"], ids=["before the first token", "between tokens"]
+)
+def test_llm_timeout_governs_the_stream(
+    env: dict[str, str], openai_stand_in: OpenAIStandIn, silence: str
+) -> None:
+    """HUGGINGGPT_LLM_TIMEOUT is the silence accepted from the model, also as langchain-openai's stream-chunk
+    timeout (its own default, 120 s, here 1 s through its variable, would cut a slow model off first)."""
+    setattr(openai_stand_in, silence, 2.0)
+    openai_stand_in.script(["Baa."])  # one word: a few chunks, each after 2 s of silence
+    env.update(
+        HUGGINGGPT_LLM_TIMEOUT="15", HUGGINGGPT_LLM_RETRIES="0", LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S="1"
+    )
+    done = cli(env, "--prompt", "Say baa")
+    assert done.returncode == 0, done.stderr
+    assert "Baa." in done.stdout
+
+
 def test_invalid_setting_is_named(env: dict[str, str]) -> None:
     env["HUGGINGGPT_TIMEOUT"] = "soon"
     done = cli(env, "--prompt", "hi")

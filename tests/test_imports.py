@@ -15,6 +15,7 @@ TOOLS_ALL = [
     "RunPlanTool",
     "TaskResult",
     "TaskSpec",
+    "ToolSelectionMiddleware",
 ]
 AGENT_ALL = [
     "AGENT_NAME",
@@ -47,6 +48,9 @@ def test_tools_all() -> None:
         issubclass(tools.RunPlanTool, BaseTool)
         and tools.RunPlanTool.model_fields["name"].default == tools.PLAN_TOOL
     )
+    from langchain.agents.middleware import AgentMiddleware
+
+    assert issubclass(tools.ToolSelectionMiddleware, AgentMiddleware)
 
 
 def test_agent_all_resolve_lazily_to_their_modules() -> None:

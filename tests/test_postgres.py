@@ -163,9 +163,8 @@ def test_a_file_made_on_another_machine_is_refused_not_a_crash(
     made = cli_run.run(env, "-t", "farm", "-p", scenarios.SHEEP_PROMPT, "--json", cwd=machine_a)
     assert made.returncode == 0, made.stderr
     (image,) = json.loads(made.stdout)["artifacts"]
-    there = cli_run.run(
-        env, "-t", "farm", "-p", "Please look at the earlier picture", "--json", cwd=machine_b
-    )
+    follow_up = "Please look at the earlier picture: how many sheep?"
+    there = cli_run.run(env, "-t", "farm", "-p", follow_up, "--json", cwd=machine_b)
     assert there.returncode == 0 and "Traceback" not in there.stderr, there.stderr
     out = json.loads(there.stdout)
     assert {c["status"] for c in out["tool_calls"]} == {"error"}

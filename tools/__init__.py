@@ -72,4 +72,14 @@ __all__ = [
     "RunPlanTool",
     "TaskResult",
     "TaskSpec",
+    "ToolSelectionMiddleware",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """`ToolSelectionMiddleware` (tools/selection/), imported on first use: it loads langchain's agents."""
+    if name == "ToolSelectionMiddleware":
+        from tools.selection import ToolSelectionMiddleware
+
+        return ToolSelectionMiddleware
+    raise AttributeError(f"module 'tools' has no attribute {name!r}")

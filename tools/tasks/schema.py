@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
@@ -32,7 +32,8 @@ def args_schema(spec: TaskSpec) -> type[BaseModel]:
         if arg.required:
             fields[arg.name] = (arg.type, Field(..., description=arg.description, **arg.limits))
             continue
-        kind = _JSON_TYPES.get(arg.type)
+        base = get_args(arg.type)[0] if get_origin(arg.type) is Annotated else arg.type  # Text is a str
+        kind = _JSON_TYPES.get(base)
         shown = (
             None
             if kind is None
@@ -43,7 +44,7 @@ def args_schema(spec: TaskSpec) -> type[BaseModel]:
         )
         fields[arg.name] = _optional(arg.type, shown, arg.description, **arg.limits)
     # The model needs no regex to write a Hub id; a malformed one is still refused.
-    fields["model"] = _optional(str, {"type": "string"}, "Hub model id to use; omit to pick a served one.",
+    fields["model"] = _optional(str, {"type": "string"}, "Hub model id; omit for a served one.",
                                max_length=300, pattern=MODEL_PATTERN)  # fmt: skip
     title = "".join(part.title() for part in spec.task.split("-")) + "Input"
     return create_model(title, __config__=ConfigDict(extra="forbid"), **fields)

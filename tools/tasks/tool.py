@@ -145,7 +145,7 @@ class HFTaskTool(BaseTool):
     def __init__(self, spec: TaskSpec, backend: Backend, **kwargs: Any) -> None:
         super().__init__(
             name=spec.name,
-            description=spec.description,
+            description=spec.summary,
             args_schema=args_schema(spec),
             spec=spec,
             backend=backend,
