@@ -23,6 +23,7 @@ from langchain.agents.middleware import AgentMiddleware
 from langchain.agents.middleware.types import ModelRequest, ModelResponse, ToolCallRequest
 from langchain_core.callbacks import AsyncCallbackHandler
 from langchain_core.messages import ToolMessage
+from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
 from langchain_core.runnables import ensure_config
 from langchain_core.tracers.context import register_configure_hook
 from langgraph.types import Command
@@ -42,7 +43,16 @@ class PlanWatcher(AsyncCallbackHandler):
         self.start = start
         self._calls: dict[tuple[UUID, int], tuple[StepScanner, PlanRun] | None] = {}
 
-    async def on_llm_new_token(self, token: str, *, chunk: Any = None, run_id: UUID, **kwargs: Any) -> None:
+    async def on_llm_new_token(
+        self,
+        token: str | list[str | dict[str, Any]],
+        *,
+        chunk: GenerationChunk | ChatGenerationChunk | None = None,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         for part in getattr(getattr(chunk, "message", None), "tool_call_chunks", None) or []:
             key = (run_id, part.get("index") or 0)
             if key not in self._calls:  # a call's first chunk names it
