@@ -126,7 +126,9 @@ def build_agent(
     if plans and settings.plan_streaming:
         from agent.plan_stream import PlanStreamMiddleware
 
-        stack.append(PlanStreamMiddleware(plans[0]))  # innermost: one watcher per LLM attempt
+        stack.append(
+            PlanStreamMiddleware(plans[0], settings.max_tool_calls)
+        )  # innermost: one watcher per LLM attempt
     graph = create_agent(
         llm,
         [*chosen, *extra_tools],

@@ -6,7 +6,9 @@ handed to a `PlanRun` (tools/plans/run.py) as soon as it is complete in the stre
 later steps are still being written. The `run_plan` call then joins that run (keyed by its tool_call_id)
 instead of starting the steps again: the same checks, step events, ToolMessage and artifact.
 
-A run nobody joins is cancelled: when the model call fails (an error, a retry, Ctrl-C), or when the call
+Paid work is bounded: no step starts once the plan has more steps than `HUGGINGGPT_MAX_PLAN_STEPS` or than
+the turn's tool calls left (`HUGGINGGPT_MAX_TOOL_CALLS`; such a call is refused or blocked), and those
+started are cancelled then. A run nobody joins is cancelled: when the model call fails (an error, a retry, Ctrl-C), or when the call
 was answered without running (its arguments refused, the tool-call limit reached), seen at the next model
 call or at the end of the turn.
 """
@@ -72,9 +74,9 @@ register_configure_hook(_WATCHER, inheritable=False)
 class PlanStreamMiddleware(AgentMiddleware):
     """Start each `run_plan` step as soon as the model has written it (see the module docstring)."""
 
-    def __init__(self, tool: RunPlanTool) -> None:
+    def __init__(self, tool: RunPlanTool, max_tool_calls: int | None = None) -> None:
         super().__init__()
-        self.tool = tool
+        self.tool, self.max_tool_calls = tool, max_tool_calls
         self.runs: dict[str, PlanRun] = {}  # by tool_call_id, until the call joins its run
 
     def _sweep(self, state: Any) -> None:
@@ -95,10 +97,14 @@ class PlanStreamMiddleware(AgentMiddleware):
         callbacks, write = ensure_config().get("callbacks"), stream_writer()
         context = contextvars.copy_context()  # the steps run in the model call's context, without the watcher
         mine: list[str] = []
+        state: Any = request.state
+        used = state.get("run_tool_call_count", {}).get("__all__", 0)  # StepCountingToolCallLimit's count
+        left = None if self.max_tool_calls is None else max(0, self.max_tool_calls - used)
 
         def start(call_id: str) -> PlanRun:
             mine.append(call_id)
             self.runs[call_id] = self.tool.start(callbacks, write, context, plan_id=call_id)
+            self.runs[call_id].early_limit = left  # a plan over the budget is blocked: start none of it
             return self.runs[call_id]
 
         token = _WATCHER.set(PlanWatcher(start))

@@ -168,3 +168,25 @@ async def test_stopping_the_turn_while_the_plan_streams_cancels_its_steps(
     assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("plan-step-")]
     openai_stand_in.chunk_delay = 0.0
     assert (await run(agent, "Hi.", "stream-3")).answer == "Hello again."  # the thread is consistent
+
+
+async def test_a_plan_over_the_tool_call_budget_stops_its_started_steps(
+    openai_stand_in: OpenAIStandIn, hf_stand_in: HFStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HUGGINGGPT_MAX_TOOL_CALLS blocks a call with too many steps: what it started early is cancelled."""
+    monkeypatch.chdir(tmp_path)
+    hf_stand_in.set_latency(WAIT, task="text-to-speech")
+    steps = [step(f"s{i}", "text_to_speech", text=f"baa {i}") for i in range(1, 5)]
+    hold = Hold('"id":"s4"', lambda: bool(hf_stand_in.inference_requests(task="text-to-speech")))
+    openai_stand_in.before_chunk = hold
+    openai_stand_in.script([call("run_plan", steps=steps), "Too many steps."])
+    agent = build_agent(settings(max_tool_calls=3), checkpointer=InMemorySaver())
+    events: list[Any] = []
+    started = time.monotonic()
+    await run(agent, "Say baa four times.", "stream-4", events)
+    assert hold.ready_in_time and time.monotonic() - started < WAIT
+    cancelled = [e for e in events if isinstance(e, ToolFinished) and e.step]
+    assert cancelled and all("more steps than the tool calls left" in (e.error or "") for e in cancelled)
+    history = (await agent.aget_state({"configurable": {"thread_id": "stream-4"}})).values["messages"]
+    (blocked,) = [m for m in history if isinstance(m, ToolMessage)]
+    assert blocked.status == "error" and "run_plan: 4 steps" not in blocked.text

@@ -43,6 +43,7 @@ STEP_EVENT = "plan_step"  # the key of step events in LangGraph's custom stream
 MAX_STEP_ERROR = 600
 REFUSED_PLAN = "cancelled: run_plan refused the plan"
 STOPPED = "cancelled: the turn was stopped"
+OVER_BUDGET = "cancelled: the plan has more steps than the tool calls left (HUGGINGGPT_MAX_TOOL_CALLS)"
 Status = Literal["ok", "failed", "skipped"]
 
 
@@ -116,6 +117,8 @@ class PlanRun:
     outputs: dict[str, tuple[str | None, str]] = field(default_factory=dict)
     started: list[str] = field(default_factory=list)  # steps whose tool call started, in order
     refused: bool = False  # the plan as a whole cannot be accepted: nothing more starts
+    early_limit: int | None = None  # most steps to start before the call runs (the tool calls left)
+    over_budget: bool = False  # more steps than `early_limit` were written: the call will be blocked
     _done: dict[str, asyncio.Event] = field(default_factory=dict)
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _why_cancelled: str = REFUSED_PLAN
@@ -132,6 +135,10 @@ class PlanRun:
         self.planned.append(step)
         if plan_refusal(self.planned, self.settings.max_plan_steps):
             self.cancel(REFUSED_PLAN)
+            return
+        if self.early_limit is not None and len(self.planned) > self.early_limit:
+            self.over_budget = True
+            self.cancel(OVER_BUDGET)
             return
         reason = step_refusal(step, self.tools)
         if reason is not None:

@@ -79,8 +79,8 @@ class RunPlanTool(BaseTool):
     ) -> tuple[str, dict[str, Any]]:
         parsed = [s if isinstance(s, PlanStep) else PlanStep.model_validate(s) for s in steps]
         run = _JOINING.get()
-        if run is None or not run.streamed_as(parsed):
-            if run is not None:  # cannot happen unless the stream was misread: start afresh from the call
+        if run is None or run.over_budget or not run.streamed_as(parsed):
+            if run is not None:  # the tool-call budget was misjudged, or the stream misread: start afresh
                 run.cancel("cancelled: the plan was read again from the call's arguments")
             run = self.start(callbacks, write)
         return await run.join(parsed)
