@@ -11,7 +11,7 @@ from langchain_core.tools import BaseTool
 
 from agent.settings import AgentSettings
 from agent.tracing import configure_tracing, root_config
-from tools import HuggingFaceToolkit
+from tools import HuggingFaceToolkit, RunPlanTool
 from tools.inference.errors import TransientToolError
 
 if TYPE_CHECKING:  # the agent stack (langchain.agents, openai) is imported when an agent is built
@@ -139,11 +139,19 @@ def build_agent(
     llm = model or chat_model(settings)
     chosen = list(tools) if tools is not None else HuggingFaceToolkit(settings=settings).get_tools()
     llm_model = getattr(llm, "model_name", None) or getattr(llm, "model", None)
+    stack = middleware(settings, llm)
+    plans = [t for t in [*chosen, *extra_tools] if isinstance(t, RunPlanTool)]
+    if plans and settings.plan_streaming:
+        from agent.plan_stream import PlanStreamMiddleware
+
+        stack.append(
+            PlanStreamMiddleware(plans[0], settings.max_tool_calls)
+        )  # innermost: one watcher per LLM attempt
     graph = create_agent(
         llm,
         [*chosen, *extra_tools],
         system_prompt=system_prompt(),
-        middleware=middleware(settings, llm),
+        middleware=stack,
         checkpointer=checkpointer,
         name=AGENT_NAME,
         **create_kwargs,

@@ -55,6 +55,11 @@ class AgentSettings(HFSettings):
     max_tool_calls: int = setting(
         30, "HUGGINGGPT_MAX_TOOL_CALLS", ge=1, description="Tool calls allowed per request."
     )
+    plan_streaming: bool = setting(
+        True,
+        "HUGGINGGPT_PLAN_STREAMING",
+        description="Start run_plan steps while the model is still writing the plan.",
+    )
     context_tokens: int = setting(
         100_000, "HUGGINGGPT_CONTEXT_TOKENS", ge=2_000, description="Summarise history beyond this."
     )

@@ -17,6 +17,7 @@ from benchmarks.harness import REPO, ROWS_MARK, machine, table
 
 BENCHMARKS = {  # name: (module in benchmarks/, its arguments)
     "critical_path": ("critical_path", []),
+    "plan_stream": ("plan_stream", []),
     "overhead": ("overhead", []),
     "startup": ("startup", []),
     "prompt_size": ("prompt_size", []),
@@ -28,6 +29,7 @@ BENCHMARKS = {  # name: (module in benchmarks/, its arguments)
 }
 QUICK = {
     "critical_path": ["--singles", "2", "--chains", "2", "--dags", "3"],
+    "plan_stream": ["--chains", "1", "--dags", "2"],
     "concurrency": ["--runs", "20"],
     "concurrency_postgres": ["--runs", "20"],
     "store_size": ["--turns", "25"],

@@ -138,16 +138,10 @@ async def test_independent_steps_run_at_the_same_time(hf_stand_in: HFStandIn, wo
 @pytest.mark.parametrize(
     ("steps", "reason"),
     [
-        ([step("s1", "paint", prompt="x")], "step s1 names an unknown tool 'paint'"),
         ([step("s1", "text_to_image", prompt="a"), step("s1", "text_to_speech", text="b")], "two steps have the id s1"),
-        ([step("1st", "text_to_image", prompt="a")], "step id '1st' is malformed"),
-        ([step("s1", "image_to_text", image="$s9")], "step s1 refers to $s9, but no step has the id s9"),
         ([step("s1", "image_to_text", image="$s2"), step("s2", "image_to_image", image="$s1")],
          "its steps form a cycle (s1 -> s2 -> s1)"),
         ([step(f"s{i}", "text_to_speech", text="baa") for i in range(13)], "it has 13 steps; the limit is 12"),
-        ([step("s1", "text_to_image", prompt="a", width=10**6)], "step s1 (text_to_image) has a bad argument width"),
-        ([step("s1", "text_to_image", colour="red")], "step s1 (text_to_image) has a bad argument prompt: Field required"),
-        ([step("s1", "find_models", task="text-to-image")], "step s1 names an unknown tool 'find_models'"),
     ],
 )  # fmt: skip
 async def test_bad_plans_are_refused_before_anything_runs(
@@ -157,7 +151,37 @@ async def test_bad_plans_are_refused_before_anything_runs(
         await plan_tool().ainvoke({"steps": steps})
     sentence = str(refused.value)
     assert sentence.startswith(f"run_plan refused the plan: {reason}") and sentence.endswith(".")
-    assert "\n" not in sentence and hf_stand_in.inference_requests() == []
+    assert "\n" not in sentence and "started" not in sentence and hf_stand_in.inference_requests() == []
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (step("s1", "paint", prompt="x"), "step s1 names an unknown tool 'paint'"),
+        (step("1st", "text_to_image", prompt="a"), "step id '1st' is malformed"),
+        (step("s1", "image_to_text", image="$s9"), "step s1 refers to $s9, but no step has the id s9"),
+        (step("s1", "image_to_text", image="$s1"), "step s1 refers to its own output"),
+        (step("s1", "text_to_image", prompt="a", width=10**6), "step s1 (text_to_image) has a bad argument width"),
+        (step("s1", "text_to_image", colour="red"), "step s1 (text_to_image) has a bad argument prompt: Field required"),
+        (step("s1", "find_models", task="text-to-image"), "step s1 names an unknown tool 'find_models'"),
+    ],
+)  # fmt: skip
+async def test_a_bad_step_is_refused_on_its_own(
+    bad: dict[str, Any], reason: str, hf_stand_in: HFStandIn, workdir: Path
+) -> None:
+    """The step fails with one sentence and nothing is sent for it; its dependents are skipped, the rest runs."""
+    referable = bad["id"] != "1st"  # a malformed id cannot be referred to
+    after = step("after", "translation", text="the result: $s1") if referable else None
+    message = await run(bad, step("other", "text_to_speech", text="baa"), *([after] if after else []))
+    steps = message.artifact["steps"]
+    error = steps[bad["id"]]["error"] or ""
+    assert steps[bad["id"]]["status"] == "failed" and error.startswith(f"refused: {reason}"), error
+    assert "\n" not in error and steps["other"]["status"] == "ok"
+    assert (
+        not referable
+        or steps["after"]["error"] == f"translation skipped: it needs s1 ({bad['tool']}), which failed"
+    )
+    assert {r.task for r in hf_stand_in.inference_requests()} == {"text-to-speech"}
 
 
 def test_the_sync_path_runs_the_same_plan(hf_stand_in: HFStandIn, workdir: Path) -> None:

@@ -139,14 +139,18 @@ async def test_agent_run_is_one_readable_tree_without_secrets(
     assert any(r.headers.get("content-encoding") == "zstd" for r in ls.requests)
 
 
+@pytest.mark.parametrize("streamed", [True, False])
 async def test_a_plan_is_one_tool_run_with_a_child_run_per_step(
-    langsmith_stand_in, openai_stand_in, hf_stand_in, tmp_path: Path
+    langsmith_stand_in, openai_stand_in, hf_stand_in, tmp_path: Path, streamed: bool
 ) -> None:
+    """Steps started while the model wrote the plan are child runs of that model call (they began before
+    the run_plan run existed); otherwise of the run_plan run. Either way they carry the plan's call id."""
     ls = langsmith_stand_in
     plan = {"steps": [{"id": "s1", "tool": "text_to_image", "args": {"prompt": "three sheep"}},
                       {"id": "s2", "tool": "image_to_text", "args": {"image": "$s1"}}]}  # fmt: skip
     openai_stand_in.script([call("run_plan", **plan), "Three sheep, captioned."])
-    agent = build_agent(AgentSettings.from_env(output_dir=tmp_path / "out"), checkpointer=InMemorySaver())
+    settings = AgentSettings.from_env(output_dir=tmp_path / "out", plan_streaming=streamed)
+    agent = build_agent(settings, checkpointer=InMemorySaver())
     config = {"tags": ["experiment:plans"], "metadata": {"experiment": "plan-test"}}
     summary = await run(agent, "Draw three sheep and caption the picture.", "plan-1", config)
     wait_for_all_tracers()
@@ -157,13 +161,17 @@ async def test_a_plan_is_one_tool_run_with_a_child_run_per_step(
     runs = ls.runs()
     tools_run = [r for r in runs.values() if r["run_type"] == "tool"]
     (planned,) = [r for r in tools_run if r["name"] == "run_plan"]
-    children = {r["name"]: r for r in tools_run if r.get("parent_run_id") == planned["id"]}
+    wrote = [r for r in runs.values() if r["name"] == "PlanStreamMiddleware.awrap_model_call"]
+    parent = min(wrote, key=lambda r: r["start_time"])["id"] if streamed else planned["id"]
+    children = {r["name"]: r for r in tools_run if r.get("parent_run_id") == parent}
     assert set(children) == {"text_to_image", "image_to_text"}, ls.tree()
     caption = children["image_to_text"]
     assert "hf-task:image-to-text" in caption["tags"] and "experiment:plans" in caption["tags"]
     meta = metadata(caption)
     assert meta["task"] == "image-to-text" and meta["model"] and meta["thread_id"] == "plan-1"
     assert meta["plan_step"] == "s2" and meta["plan_args"] == {"image": "$s1"}  # the reference, as planned
+    assert caption["trace_id"] == planned["trace_id"]
+    assert meta["plan"].startswith("call_") == streamed  # a streamed plan's id is its run_plan call's id
     image = metadata(children["text_to_image"])["files"][0]
     assert caption["inputs"]["image"] == image  # and as resolved
 

@@ -8,7 +8,9 @@ Serves ``POST /v1/chat/completions`` (JSON, or SSE when ``stream: true``), ``GET
    message (a stateless plan, so concurrent conversations never mix);
 3. `OpenAIStandIn.fallback` (by default a text answer saying nothing matched).
 
-Faults (`add_fault`, `set_fault_rate`) and `latency` apply to chat completions only. Like the real API,
+Faults (`add_fault`, `set_fault_rate`) and `latency` apply to chat completions only; streams can be paced
+(`tokens_per_second`: one token, ~4 characters of tool-call arguments, per chunk) and held
+(`before_chunk`, called on the server thread before each chunk is sent). Like the real API,
 it refuses (HTTP 400) a history whose assistant tool calls are not each answered by the tool messages right
 after them.
 """
@@ -31,7 +33,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -137,6 +139,7 @@ class _Completion:
     fingerprint: str = field(default_factory=lambda: "fp_" + secrets.token_hex(5))
     call_ids: list[str] = field(default_factory=list)
     report_usage: bool = True  # False: like a server that never reports usage (ignores stream_options)
+    token_chars: int = 6  # characters of tool-call arguments per streamed chunk
 
     def __post_init__(self) -> None:
         self.call_ids = [c.id or "call_" + _rand(24) for c in self.reply.tool_calls]
@@ -208,7 +211,7 @@ class _Completion:
         for index, (call_id, call) in enumerate(calls):
             if index or pieces:
                 yield {"tool_calls": [self._call_head(index, call_id, call)]}, None
-            for frag in _arg_pieces(_dumps(call.args)):
+            for frag in _arg_pieces(_dumps(call.args), self.token_chars):
                 yield {"tool_calls": [{"index": index, "function": {"arguments": frag}}]}, None
         yield {}, reply.finish_reason
 
@@ -425,6 +428,8 @@ class OpenAIStandIn:
         self.latency = 0.0  # seconds before each completion (streams: before the first chunk)
         self.chunk_delay = 0.0  # seconds between stream chunks
         self.report_usage = True  # False: completions never report their token usage (some servers)
+        self.tokens_per_second = 0.0  # > 0: stream one token (~4 characters of arguments) at this pace
+        self.before_chunk: Callable[[dict[str, Any]], None] | None = None  # called before each chunk is sent
         self.retry_after = 0.05  # seconds, sent as retry-after (ceil) and retry-after-ms on 429
         self.fallback: FallbackTurn = echo_fallback
 
@@ -563,21 +568,29 @@ class OpenAIStandIn:
         if fault:
             self._inject(h, fault, body)
             return
-        completion = _Completion(body, self._reply(body), report_usage=self.report_usage)
+        completion = _Completion(
+            body,
+            self._reply(body),
+            report_usage=self.report_usage,
+            token_chars=4 if self.tokens_per_second else 6,
+        )
         if completion.usage_sent:  # recorded before it is sent, so a client never sees it first
             with self._lock:
                 self.usage_sent.append(completion.usage)
         if not body.get("stream"):
             self._sleep(self.latency)
             h.send_json(200, completion.to_json(), started)
-        else:
-            h.start_sse(started)
-            self._sleep(self.latency)
-            for i, chunk in enumerate(completion.chunks()):
-                self._sleep(self.chunk_delay if i else 0)
-                h.send_event(_dumps(chunk))
-            h.send_event("[DONE]")
-            h.end_sse()
+            return
+        h.start_sse(started)
+        self._sleep(self.latency)
+        pace = 1 / self.tokens_per_second if self.tokens_per_second else self.chunk_delay
+        for i, chunk in enumerate(completion.chunks()):
+            self._sleep(pace if i else 0)
+            if self.before_chunk is not None:
+                self.before_chunk(chunk)
+            h.send_event(_dumps(chunk))
+        h.send_event("[DONE]")
+        h.end_sse()
 
     def _reply(self, body: Request) -> Reply:
         try:

@@ -2,8 +2,9 @@
 
 A step's argument that is exactly `$<id>` becomes that step's main output (a file path for a file input, its
 main text for any other); `$<id>` inside a longer text becomes its main text; each item of a list may be a
-reference. `check_plan` refuses, in one sentence the model can act on, an unknown tool, a malformed or
-duplicate id, a reference to no step, a cycle, too many steps, or arguments that fail the tool's schema.
+reference. Refused in one sentence the model can act on: a whole plan with too many steps, a duplicate id
+or a cycle (`plan_refusal`, `order`); a single step with a malformed id, an unknown tool, arguments that
+fail the tool's schema or a reference to no step (`step_refusal`, `missing_reference`).
 """
 
 from __future__ import annotations
@@ -65,8 +66,9 @@ def _schema_error(step: PlanStep, error: ValidationError) -> str:
     return f"step {step.id} ({step.tool}) has a bad argument {where}: {first['msg']}"
 
 
-def _order(steps: list[PlanStep]) -> list[PlanStep]:
-    """Steps in an order where each comes after the steps it references; refuses a cycle."""
+def order(steps: list[PlanStep]) -> list[PlanStep]:
+    """Steps in an order where each comes after the steps it references (references to no step are
+    left out); raises `ToolException` (one sentence) for a cycle."""
     by_id = {step.id: step for step in steps}
     placed: dict[str, PlanStep] = {}
     visiting: list[str] = []
@@ -81,7 +83,8 @@ def _order(steps: list[PlanStep]) -> list[PlanStep]:
             )
         visiting.append(step.id)
         for ref in depends_on(step):
-            place(by_id[ref])
+            if ref in by_id and ref != step.id:
+                place(by_id[ref])
         visiting.pop()
         placed[step.id] = step
 
@@ -90,40 +93,42 @@ def _order(steps: list[PlanStep]) -> list[PlanStep]:
     return list(placed.values())
 
 
-def check_plan(steps: list[PlanStep], tools: Mapping[str, BaseTool], max_steps: int) -> list[PlanStep]:
-    """The steps, checked, in dependency order; raises `ToolException` (one sentence) for a bad plan."""
-
-    def refuse(reason: str) -> ToolException:
-        return ToolException(f"run_plan refused the plan: {reason}.")
-
+def plan_refusal(steps: list[PlanStep], max_steps: int) -> str | None:
+    """Why the plan as a whole is refused (too many steps, a duplicate id), or None; cycles: `order`."""
     if len(steps) > max_steps:
-        raise refuse(f"it has {len(steps)} steps; the limit is {max_steps} (HUGGINGGPT_MAX_PLAN_STEPS)")
+        return f"it has {len(steps)} steps; the limit is {max_steps} (HUGGINGGPT_MAX_PLAN_STEPS)"
     seen: set[str] = set()
     for step in steps:
-        if not ID.match(step.id):
-            raise refuse(
-                f"step id {step.id!r} is malformed; use a letter then letters, digits, _ or -, like s1"
-            )
         if step.id in seen:
-            raise refuse(f"two steps have the id {step.id}; give each step its own id")
+            return f"two steps have the id {step.id}; give each step its own id"
         seen.add(step.id)
-        if step.tool not in tools:
-            raise refuse(
-                f"step {step.id} names an unknown tool {step.tool!r}; known: {', '.join(sorted(tools))}"
-            )
-    for step in steps:
-        for ref in depends_on(step):
-            if ref not in seen:
-                raise refuse(f"step {step.id} refers to ${ref}, but no step has the id {ref}")
-            if ref == step.id:
-                raise refuse(f"step {step.id} refers to its own output")
-        schema = tools[step.tool].args_schema
-        if isinstance(schema, type) and issubclass(schema, BaseModel):
-            try:
-                schema.model_validate({k: _placeholders(v) for k, v in step.args.items()})
-            except ValidationError as error:
-                raise refuse(_schema_error(step, error)) from None
-    return _order(steps)
+    return None
+
+
+def step_refusal(step: PlanStep, tools: Mapping[str, BaseTool]) -> str | None:
+    """Why this step is refused on its own (malformed id, unknown tool, bad arguments), or None.
+
+    The step is then not run (the steps that need it are skipped); the rest of the plan still runs.
+    """
+    if not ID.match(step.id):
+        return f"step id {step.id!r} is malformed; use a letter then letters, digits, _ or -, like s1"
+    if step.tool not in tools:
+        return f"step {step.id} names an unknown tool {step.tool!r}; known: {', '.join(sorted(tools))}"
+    if step.id in depends_on(step):
+        return f"step {step.id} refers to its own output"
+    schema = tools[step.tool].args_schema
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        try:
+            schema.model_validate({k: _placeholders(v) for k, v in step.args.items()})
+        except ValidationError as error:
+            return _schema_error(step, error)
+    return None
+
+
+def missing_reference(step: PlanStep, ids: set[str]) -> str | None:
+    """Why a step of the finished plan cannot run: it refers to an id no step has; or None."""
+    ref = next((ref for ref in depends_on(step) if ref not in ids), None)
+    return None if ref is None else f"step {step.id} refers to ${ref}, but no step has the id {ref}"
 
 
 def resolve(value: Any, outputs: Mapping[str, tuple[str | None, str]], *, file_input: bool) -> Any:

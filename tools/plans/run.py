@@ -1,0 +1,277 @@
+"""One execution of a plan whose steps arrive one by one: all at once (a `run_plan` call's arguments), or
+while the model is still writing them (agent/plan_stream.py reads them from the model's stream).
+
+A step is checked on its own when it arrives and starts at once; it waits for the steps it references
+(ids not seen yet included) and is an ordinary call of its task tool, made as a child run. A step refused on
+its own (malformed id, unknown tool, bad arguments, a reference to no step) fails with one sentence and
+skips only the steps that need it. A plan refused as a whole (too many steps, a duplicate id, a cycle)
+cancels every step it started, as soon as the refusal is known, and says which had started. Step starts and
+ends are written to LangGraph's custom stream (`{"plan_step": {...}}`) as they happen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict
+
+from langchain_core.messages import ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool, ToolException
+from pydantic import ValidationError
+
+from tools.inference.errors import TransientToolError
+from tools.plans.steps import (
+    PlanStep,
+    depends_on,
+    missing_reference,
+    order,
+    plan_refusal,
+    resolve,
+    step_refusal,
+)
+from tools.settings import HFSettings
+from tools.tasks.outputs import FILE_OUTPUTS
+from tools.tasks.table import TaskSpec
+from tools.text import shorten
+
+STEP_EVENT = "plan_step"  # the key of step events in LangGraph's custom stream
+MAX_STEP_ERROR = 600
+REFUSED_PLAN = "cancelled: run_plan refused the plan"
+STOPPED = "cancelled: the turn was stopped"
+OVER_BUDGET = "cancelled: the plan has more steps than the tool calls left (HUGGINGGPT_MAX_TOOL_CALLS)"
+Status = Literal["ok", "failed", "skipped"]
+
+
+class StepResult(TypedDict):
+    """One step in the plan's artifact."""
+
+    call_id: str
+    tool: str
+    status: Literal["ok", "failed", "skipped"]
+    args: dict[str, Any]  # as resolved
+    seconds: float
+    content: str  # what the task tool told the model (or why the step failed or was skipped)
+    result: dict[str, Any] | None  # the task tool's artifact (a TaskResult)
+    error: str | None
+
+
+def stream_writer() -> Callable[[Any], None]:
+    """LangGraph's custom-stream writer when running inside a graph, else a writer that drops events."""
+    from langgraph.config import get_stream_writer
+
+    try:
+        return get_stream_writer()
+    except (RuntimeError, KeyError):  # called outside a graph (a direct invoke, an LCEL chain)
+        return lambda _event: None
+
+
+def _error_text(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return f"its argument {where} was refused after references were filled in: {first['msg']}"
+    return shorten(str(error), MAX_STEP_ERROR)
+
+
+def _dig(data: Any, path: str) -> Any:
+    """`data["answers"][0]["answer"]` for the path `answers.0.answer`; None where it leads nowhere."""
+    for key in path.split("."):
+        if isinstance(data, list) and key.isdigit():
+            data = data[int(key)] if int(key) < len(data) else None
+        elif isinstance(data, dict):
+            data = data.get(key)
+        else:
+            return None
+    return data
+
+
+def output_of(spec: TaskSpec | None, content: str, artifact: Mapping[str, Any]) -> tuple[str | None, str]:
+    """(first file, main text) of a finished step: what references to it are replaced by."""
+    files = artifact.get("files") or []
+    first = files[0]["path"] if files else None
+    main = _dig(artifact.get("data", {}), spec.main) if spec and spec.main else None
+    if isinstance(main, str | int | float) and not isinstance(main, bool):
+        return first, str(main)
+    if first and spec and spec.output in FILE_OUTPUTS:  # a made file is the text too
+        return first, first
+    return first, content.split("\n", 1)[0].split(": ", 1)[-1]  # the first fact line, without "task: "
+
+
+@dataclass
+class PlanRun:
+    """One plan's execution: `add` each step as it arrives, then `join` with the whole plan."""
+
+    tools: Mapping[str, BaseTool]
+    settings: HFSettings
+    callbacks: Any
+    write: Callable[[Any], None]
+    context: contextvars.Context | None = None  # the steps' context (by default the caller's)
+    plan_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    planned: list[PlanStep] = field(default_factory=list)
+    steps: dict[str, StepResult] = field(default_factory=dict)
+    outputs: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+    started: list[str] = field(default_factory=list)  # steps whose tool call started, in order
+    refused: bool = False  # the plan as a whole cannot be accepted: nothing more starts
+    early_limit: int | None = None  # most steps to start before the call runs (the tool calls left)
+    over_budget: bool = False  # more steps than `early_limit` were written: the call will be blocked
+    _done: dict[str, asyncio.Event] = field(default_factory=dict)
+    _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    _why_cancelled: str = REFUSED_PLAN
+
+    def add(self, raw: Any) -> None:
+        """Take one more step: start it (it waits for its inputs), refuse it on its own, or, when the plan
+        can no longer be accepted (a step too many, a duplicate id), cancel every step of the plan."""
+        if self.refused:
+            return
+        try:
+            step = raw if isinstance(raw, PlanStep) else PlanStep.model_validate(raw)
+        except ValidationError:
+            return  # the call's arguments fail run_plan's schema: the call is refused as a whole
+        self.planned.append(step)
+        if plan_refusal(self.planned, self.settings.max_plan_steps):
+            self.cancel(REFUSED_PLAN)
+            return
+        if self.early_limit is not None and len(self.planned) > self.early_limit:
+            self.over_budget = True
+            self.cancel(OVER_BUDGET)
+            return
+        reason = step_refusal(step, self.tools)
+        if reason is not None:
+            self.finish(step, {}, time.monotonic(), "failed", f"refused: {reason}")
+            return
+        context = self.context.copy() if self.context is not None else None
+        self._tasks[step.id] = asyncio.create_task(
+            self.step(step), name=f"plan-step-{step.id}", context=context
+        )
+
+    def cancel(self, why: str) -> None:
+        """Stop every step (those that had started end as failed, saying `why`); nothing more starts."""
+        self.refused, self._why_cancelled = True, why
+        for task in self._tasks.values():
+            task.cancel()
+
+    def streamed_as(self, steps: list[PlanStep]) -> bool:
+        """Whether the steps added so far are the start of `steps` (the call's final arguments)."""
+        return self.planned == steps[: len(self.planned)]
+
+    async def join(self, steps: list[PlanStep]) -> tuple[str, dict[str, Any]]:
+        """The plan's content and artifact once every step has ended; raises `ToolException` (one
+        sentence) for a plan refused as a whole, after cancelling the steps it started."""
+        for step in steps[len(self.planned) :]:
+            self.add(step)
+        try:
+            reason = plan_refusal(steps, self.settings.max_plan_steps)
+            if reason is not None:
+                raise ToolException(f"run_plan refused the plan: {reason}.")
+            ordered = order(steps)
+        except ToolException as refusal:
+            self.cancel(REFUSED_PLAN)
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+            raise ToolException(self._with_started(str(refusal))) from None
+        ids = {step.id for step in steps}
+        for step in steps:
+            why = missing_reference(step, ids) if step.id not in self.steps else None
+            if why is not None and (task := self._tasks.pop(step.id, None)) is not None:
+                task.cancel()  # it was waiting for the id no step has: never started
+                self.finish(step, {}, time.monotonic(), "failed", f"refused: {why}")
+        try:
+            await asyncio.gather(*self._tasks.values())
+        except asyncio.CancelledError:  # the turn was stopped (Ctrl-C, SIGTERM): gather cancelled the steps
+            self.cancel(STOPPED)
+            raise
+        results = {step.id: self.steps[step.id] for step in ordered}
+        return summary(ordered, results), {"task": "plan", "steps": results}
+
+    def _with_started(self, sentence: str) -> str:
+        if not self.started:
+            return sentence
+        names = ", ".join(self.started)
+        return f"{sentence.rstrip('.')}; {names} had already started and {'was' if len(self.started) == 1 else 'were'} cancelled."
+
+    def _event(self, step_id: str) -> asyncio.Event:
+        return self._done.setdefault(step_id, asyncio.Event())
+
+    async def step(self, step: PlanStep) -> None:
+        needs = depends_on(step)
+        for ref in needs:
+            await self._event(ref).wait()
+        started, call_id = time.monotonic(), f"{self.plan_id}:{step.id}"
+        blocked = next((ref for ref in needs if self.steps[ref]["status"] != "ok"), None)
+        if blocked is not None:
+            how = "failed" if self.steps[blocked]["status"] == "failed" else "was skipped"
+            why = f"it needs {blocked} ({self.steps[blocked]['tool']}), which {how}"
+            self.finish(step, {}, started, "skipped", why)
+            return
+        tool = self.tools[step.tool]
+        spec: TaskSpec | None = getattr(tool, "spec", None)
+        media = {arg.name for arg in spec.args if arg.media} if spec else set()
+        args = {k: resolve(v, self.outputs, file_input=k in media) for k, v in step.args.items()}
+        self.started.append(step.id)
+        self.write({STEP_EVENT: {"event": "started", "call_id": call_id, "step": step.id, "tool": step.tool,
+                                 "args": args}})  # fmt: skip
+        try:
+            message = await self.call(tool, step, call_id, args)
+        except asyncio.CancelledError:
+            self.finish(step, args, started, "failed", self._why_cancelled)
+            raise
+        except Exception as error:  # the tool's own one-sentence error, or a refused resolved argument
+            artifact = getattr(error, "artifact", None) or {}
+            self.finish(step, args, started, "failed", _error_text(error), artifact)
+            return
+        artifact = message.artifact if isinstance(message.artifact, dict) else {}
+        self.outputs[step.id] = output_of(spec, message.text, artifact)
+        self.finish(step, args, started, "ok", message.text, artifact)
+
+    async def call(self, tool: BaseTool, step: PlanStep, call_id: str, args: dict[str, Any]) -> ToolMessage:
+        """The task tool's ordinary call (a child run of the plan), retried as the agent retries tools."""
+        request = {"name": tool.name, "args": args, "id": call_id, "type": "tool_call"}
+        config: RunnableConfig = {
+            "callbacks": self.callbacks,
+            "metadata": {"plan": self.plan_id, "plan_step": step.id, "plan_args": step.args},
+        }
+        retry = 0
+        while True:
+            try:
+                message = await tool.ainvoke(request, config)
+            except TransientToolError:
+                if retry >= self.settings.tool_retries:
+                    raise
+                await asyncio.sleep(self.settings.retry_delay * 2**retry)
+                retry += 1
+                continue
+            return (
+                message
+                if isinstance(message, ToolMessage)
+                else ToolMessage(str(message), tool_call_id=call_id)
+            )
+
+    def finish(self, step: PlanStep, args: dict[str, Any], started: float, status: Status, content: str,
+               artifact: Mapping[str, Any] | None = None) -> None:  # fmt: skip
+        artifact = dict(artifact or {})
+        self.steps[step.id] = StepResult(
+            call_id=f"{self.plan_id}:{step.id}", tool=step.tool, status=status, args=args, content=content,
+            seconds=round(float(artifact.get("seconds", time.monotonic() - started)), 3),
+            result=artifact if status == "ok" else None,
+            error={"ok": None, "failed": content}.get(status, f"{step.tool} skipped: {content}"),
+        )  # fmt: skip
+        event = {"event": "finished", "step": step.id, **self.steps[step.id],
+                 "failed_attempts": artifact.get("failed_attempts", [])}  # fmt: skip
+        self.write({STEP_EVENT: event})
+        self._event(step.id).set()
+
+
+def summary(order: list[PlanStep], steps: Mapping[str, StepResult]) -> str:
+    """The plan's content for the model: one block per step, with its facts, files and model."""
+    counts = {s: sum(r["status"] == s for r in steps.values()) for s in ("ok", "failed", "skipped")}
+    lines = [
+        f"run_plan: {len(order)} steps, {counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped."
+    ]
+    for step in order:
+        done = steps[step.id]
+        lines.append(f"[{step.id}] {step.tool} {done['status']}: {done['content']}")
+    return "\n".join(lines)
