@@ -37,8 +37,9 @@ DESCRIPTION = (
     "exactly that tool's arguments. An argument \"$s1\" is replaced by step s1's output: its file for an "
     "image/audio/video input (a made image, audio or video, or the annotated image of a detection), else its "
     "text (caption, transcript, translation, summary, generated text, answer, top label; other tasks: their "
-    'first fact line); "$s1" inside a longer text inserts that text; list items may be references. Steps '
-    "start as soon as their inputs exist; a failed step skips its dependents only."
+    "first fact line; another MCP server's tool, named server__tool: its first file, else its text); "
+    '"$s1" inside a longer text inserts that text; list items may be references. Steps start as soon as '
+    "their inputs exist; a failed step skips its dependents only."
 )
 
 
@@ -89,6 +90,9 @@ def output_of(spec: TaskSpec | None, content: str, artifact: Mapping[str, Any]) 
     """(first file, main text) of a finished step: what references to it are replaced by."""
     files = artifact.get("files") or []
     first = files[0]["path"] if files else None
+    data = artifact.get("data") or {}
+    if spec is None and isinstance(data.get("text"), str):  # another MCP server's tool
+        return first, first or data["text"]
     main = _dig(artifact.get("data", {}), spec.main) if spec and spec.main else None
     if isinstance(main, str | int | float) and not isinstance(main, bool):
         return first, str(main)
@@ -226,9 +230,9 @@ class RunPlanTool(BaseTool):
 
 
 def plan_tool(tools: list[BaseTool], settings: HFSettings) -> RunPlanTool:
-    """`run_plan` over the given task tools (tools that are not task tools, like find_models, are left out)."""
+    """`run_plan` over the given task tools and other MCP servers' tools (others, like find_models, are left
+    out)."""
     if not tools:
         raise ToolException("run_plan needs at least one task tool")
-    return RunPlanTool(
-        tools={t.name: t for t in tools if getattr(t, "spec", None) is not None}, settings=settings
-    )
+    steps = {t.name: t for t in tools if getattr(t, "spec", None) is not None or getattr(t, "foreign", False)}
+    return RunPlanTool(tools=steps, settings=settings)
