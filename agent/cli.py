@@ -178,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from agent.settings import AgentSettings, MissingSetting
     from agent.store import StoreUnavailable
+    from tools.mcp_client.config import ServersConfigError
 
     stopper = Stopper()
     try:
@@ -188,7 +189,11 @@ def main(argv: list[str] | None = None) -> int:
         settings.require_keys()
         with stopper:
             return asyncio.run(chat(args, settings, stopper))
-    except (MissingSetting, StoreUnavailable) as error:  # a setting to fix: nothing was run or written
+    except (
+        MissingSetting,
+        StoreUnavailable,
+        ServersConfigError,
+    ) as error:  # a setting to fix: nothing was run or written
         print(f"{program_name()}: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -43,7 +43,11 @@ def result_size(result: types.CallToolResult) -> int:
             size += len(block.data) * 3 // 4
         elif isinstance(block, types.EmbeddedResource):
             res = block.resource
-            size += len(res.text.encode()) if isinstance(res, types.TextResourceContents) else len(res.blob) * 3 // 4
+            size += (
+                len(res.text.encode())
+                if isinstance(res, types.TextResourceContents)
+                else len(res.blob) * 3 // 4
+            )
     return size
 
 

@@ -13,21 +13,21 @@ import asyncio
 import atexit
 import concurrent.futures
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
-from contextlib import AsyncExitStack
+from collections.abc import Coroutine
+from contextlib import AsyncExitStack, suppress
 from typing import Any, TypeVar
 
 import httpx2
 import mcp_types as types
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.dispatcher import ProgressFnT as Progress
 
 from tools.mcp_client.config import ServerEntry
 
 T = TypeVar("T")
 CLOSE_TIMEOUT = 10.0  # seconds to close every session at exit (the SDK stops a stdio server within ~6 s)
 MAX_PAGES = 20  # tools/list pages read from one server
-Progress = Callable[[float, float | None, str | None], Awaitable[None]]
 
 
 class ServerGone(Exception):
@@ -94,10 +94,8 @@ def close_all() -> None:
     async def close() -> None:
         await asyncio.gather(*(c.close() for c in opened), return_exceptions=True)
 
-    try:
+    with suppress(concurrent.futures.TimeoutError, RuntimeError):
         loop.submit(close()).result(CLOSE_TIMEOUT)
-    except (concurrent.futures.TimeoutError, RuntimeError):
-        pass
 
 
 class Connection:
@@ -199,4 +197,4 @@ class Connection:
 def _closed(error: BaseException) -> bool:
     """Whether `error` says the connection is gone (the SDK's CONNECTION_CLOSED, a broken stream)."""
     text = str(error).lower()
-    return "connection closed" in text or "closed" in text and "stream" in text or "broken" in text
+    return "connection closed" in text or ("closed" in text and "stream" in text) or "broken" in text

@@ -14,13 +14,20 @@ import mcp_types as types
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.tools import BaseTool
 from mcp import MCPError
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from tools.files.artifacts import ArtifactStore
 from tools.inference.errors import InputRefused, TaskError
 from tools.mcp_client.config import SEPARATOR, ServerEntry, sanitise
 from tools.mcp_client.results import ResultRefused, convert, summary
-from tools.mcp_client.sessions import Progress, ServerGone, connection, on_sessions_loop, on_sessions_loop_sync
+from tools.mcp_client.sessions import (
+    Progress,
+    ServerGone,
+    connection,
+    on_sessions_loop,
+    on_sessions_loop_sync,
+)
+from tools.plans.tool import PROGRESS_EVENT, stream_writer
 from tools.settings import HFSettings
 from tools.text import quoted, shorten
 from tools.tracing import annotate_run
@@ -28,7 +35,7 @@ from tools.tracing import annotate_run
 MAX_DESCRIPTION = 1024  # characters of a foreign tool's description
 MAX_SCHEMA = 16000  # characters of a foreign tool's input schema (JSON); larger ones are left out
 MAX_NAME = 64  # what OpenAI accepts for a function name
-PROGRESS_EVENT = "tool_progress"  # the key of progress events in LangGraph's custom stream
+CALL_ID = "__tool_call_id__"  # where the tool call's id travels to `_arun` (progress events name it)
 FILE_FORMATS = frozenset({"uri", "uri-reference", "iri", "data-url"})
 
 
@@ -63,12 +70,6 @@ def file_arguments(schema: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def _stream_writer() -> Any:
-    from tools.plans.tool import _stream_writer as writer
-
-    return writer()
-
-
 class MCPTool(BaseTool):
     """One tool of a configured MCP server."""
 
@@ -79,7 +80,7 @@ class MCPTool(BaseTool):
     remote_name: str
     store: ArtifactStore
     settings: HFSettings
-    file_args: dict[str, str] = {}
+    file_args: dict[str, str] = Field(default_factory=dict)
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
 
     @classmethod
@@ -125,7 +126,9 @@ class MCPTool(BaseTool):
                 f" ({shorten(str(error), 160)}); it is started again on the next call."
             ) from None
         except MCPError as error:
-            raise TaskError(f"{self.name} failed: the MCP server {server} said {quoted(str(error), 300)}.") from None
+            raise TaskError(
+                f"{self.name} failed: the MCP server {server} said {quoted(str(error), 300)}."
+            ) from None
         except OSError as error:
             raise TaskError(
                 f"{self.name} failed: the MCP server {server} could not be started ({error.strerror or error})."
@@ -141,29 +144,37 @@ class MCPTool(BaseTool):
             "failed_attempts": [],
         }  # fmt: skip
         if result.is_error:
-            error = TaskError(f"{self.name} failed: {converted.text or 'the server gave no reason'}")
-            error.artifact = artifact
-            raise error
+            failed = TaskError(f"{self.name} failed: {converted.text or 'the server gave no reason'}")
+            failed.artifact = artifact
+            raise failed
         return summary(self.name, converted), artifact
+
+    def _to_args_and_kwargs(
+        self, tool_input: str | dict[str, Any], tool_call_id: str | None
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        args, kwargs = super()._to_args_and_kwargs(tool_input, tool_call_id)
+        return args, {**kwargs, CALL_ID: tool_call_id}
 
     async def _arun(
         self, run_manager: AsyncCallbackManagerForToolRun | None = None, **kwargs: Any
     ) -> tuple[str, dict[str, Any]]:
-        write, caller = _stream_writer(), asyncio.get_running_loop()
+        write, caller = stream_writer(), asyncio.get_running_loop()
+        call_id = kwargs.pop(CALL_ID, None)
 
-        async def progress(done: float, total: float | None, message: str | None) -> None:
-            event = {"name": self.name, "progress": done, "total": total,
+        async def report(progress: float, total: float | None, message: str | None) -> None:
+            event = {"id": call_id, "name": self.name, "progress": progress, "total": total,
                      "message": shorten(message or "", 200)}  # fmt: skip
             caller.call_soon_threadsafe(write, {PROGRESS_EVENT: event})
 
         try:
-            return await self._call(kwargs, progress)
+            return await self._call(kwargs, report)
         finally:
             annotate_run(run_manager, {"mcp_server": self.entry.name, "mcp_tool": self.remote_name})
 
     def _run(
         self, run_manager: CallbackManagerForToolRun | None = None, **kwargs: Any
     ) -> tuple[str, dict[str, Any]]:
+        kwargs.pop(CALL_ID, None)
         try:
             return on_sessions_loop_sync(self._call(kwargs, None))
         finally:

@@ -31,6 +31,7 @@ from tools.text import shorten
 
 PLAN_TOOL = "run_plan"
 STEP_EVENT = "plan_step"  # the key of step events in LangGraph's custom stream
+PROGRESS_EVENT = "tool_progress"  # the key of a tool's progress reports there (other MCP servers' tools)
 MAX_STEP_ERROR = 600
 DESCRIPTION = (
     "Run several tasks that feed each other in ONE call: a list of steps {id, tool, args}, where args are "
@@ -56,7 +57,7 @@ class StepResult(TypedDict):
     error: str | None
 
 
-def _stream_writer() -> Callable[[Any], None]:
+def stream_writer() -> Callable[[Any], None]:
     """LangGraph's custom-stream writer when running inside a graph, else a writer that drops events."""
     from langgraph.config import get_stream_writer
 
@@ -215,7 +216,7 @@ class RunPlanTool(BaseTool):
     async def _arun(
         self, steps: list[Any], run_manager: AsyncCallbackManagerForToolRun | None = None
     ) -> tuple[str, dict[str, Any]]:
-        return await self._execute(steps, run_manager.get_child() if run_manager else None, _stream_writer())
+        return await self._execute(steps, run_manager.get_child() if run_manager else None, stream_writer())
 
     async def _execute(
         self, steps: list[Any], callbacks: Any, write: Callable[[Any], None]
