@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextvars
 import json
 import time
 from typing import Any, ClassVar, Literal
@@ -158,13 +159,13 @@ class MCPTool(BaseTool):
     async def _arun(
         self, run_manager: AsyncCallbackManagerForToolRun | None = None, **kwargs: Any
     ) -> tuple[str, dict[str, Any]]:
-        write, caller = stream_writer(), asyncio.get_running_loop()
+        write, caller, context = stream_writer(), asyncio.get_running_loop(), contextvars.copy_context()
         call_id = kwargs.pop(CALL_ID, None)
 
         async def report(progress: float, total: float | None, message: str | None) -> None:
             event = {"id": call_id, "name": self.name, "progress": progress, "total": total,
                      "message": shorten(message or "", 200)}  # fmt: skip
-            caller.call_soon_threadsafe(write, {PROGRESS_EVENT: event})
+            caller.call_soon_threadsafe(write, {PROGRESS_EVENT: event}, context=context)
 
         try:
             return await self._call(kwargs, report)
