@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 from langchain_core.messages import ToolMessage
@@ -63,12 +63,19 @@ def marker() -> str:
 
 
 def settings(servers: Path, **overrides: Any) -> HFSettings:
-    base = {"mcp_servers": servers, "timeout": 5.0, "retry_delay": 0.0, "output_dir": Path("outputs").resolve()}
+    base = {
+        "mcp_servers": servers,
+        "timeout": 5.0,
+        "retry_delay": 0.0,
+        "output_dir": Path("outputs").resolve(),
+    }
     return HFSettings.from_env(env_file=None, **{**base, **overrides})
 
 
 def tools_of(config: HFSettings, tasks: list[str] | None = None) -> dict[str, BaseTool]:
-    return {t.name: t for t in HuggingFaceToolkit(settings=config, tasks=tasks or ["image_to_text"]).get_tools()}
+    return {
+        t.name: t for t in HuggingFaceToolkit(settings=config, tasks=tasks or ["image_to_text"]).get_tools()
+    }
 
 
 async def call(tool: BaseTool, **args: Any) -> ToolMessage:
@@ -91,6 +98,32 @@ def server_pids(value: str) -> list[int]:
     return found
 
 
+async def reporting(tool: BaseTool, **args: Any) -> asyncio.Task[None]:
+    """The call running in a graph (as the agent runs tools), once the server reported progress."""
+    from langgraph.graph import START, StateGraph
+
+    class State(TypedDict):
+        args: dict[str, Any]
+
+    async def node(state: State) -> dict[str, Any]:
+        await call(tool, **state["args"])
+        return {}
+
+    graph = StateGraph(State).add_node("call", node).add_edge(START, "call").compile()
+    reported = asyncio.Event()
+
+    async def run() -> None:
+        async for _chunk in graph.astream({"args": args}, stream_mode="custom"):
+            reported.set()
+
+    running = asyncio.create_task(run())
+    waiting = asyncio.create_task(reported.wait())
+    await asyncio.wait([running, waiting], timeout=45, return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    assert reported.is_set(), "the server reported no progress"
+    return running
+
+
 # ---- the servers file ----
 
 
@@ -101,15 +134,26 @@ def test_the_servers_file_prefixes_and_refusals(workdir: Path) -> None:
         "run_plan": {"command": "x"},
     })  # fmt: skip
     first, second, third = load_servers(path)
-    assert (first.prefix, first.transport, first.headers) == ("my_space", "http", {"Authorization": "Bearer x"})
-    assert (second.prefix, second.transport, second.args, second.env) == ("my_space_2", "stdio", ("s.js",), {"A": "1"})
+    assert (first.prefix, first.transport, first.headers) == (
+        "my_space",
+        "http",
+        {"Authorization": "Bearer x"},
+    )
+    assert (second.prefix, second.transport, second.args, second.env) == (
+        "my_space_2",
+        "stdio",
+        ("s.js",),
+        {"A": "1"},
+    )
     assert third.prefix == "run_plan"  # its tools are run_plan__..., never run_plan itself
     refusals = {
         "not json": "is not valid JSON",
         json.dumps({"servers": {}}): 'has no "mcpServers" object',
         json.dumps({"mcpServers": {"a": {"command": "x", "url": "http://h"}}}): "exactly one of command",
         json.dumps({"mcpServers": {"a": {"url": "file:///etc/passwd"}}}): r"must be an http\(s\) URL",
-        json.dumps({"mcpServers": {"a": {"command": "x", "env": {"K": 1}}}}): "env must be an object of strings",
+        json.dumps(
+            {"mcpServers": {"a": {"command": "x", "env": {"K": 1}}}}
+        ): "env must be an object of strings",
     }
     for text, said in refusals.items():
         path.write_text(text)
@@ -152,14 +196,20 @@ async def test_an_image_becomes_a_file_of_the_turn(workdir: Path, openai_stand_i
     path = servers_file(workdir, {"everything": everything(MARK=marker())})
     config = AgentSettings.from_env(env_file=None, mcp_servers=path, timeout=5.0, llm_timeout=10.0)
     openai_stand_in.script([{"name": "everything__get_tiny_image", "args": {}}, "Here is the tiny image."])
-    agent = build_agent(config, tools=HuggingFaceToolkit(settings=config, tasks=["image_to_text"]).get_tools())
+    agent = build_agent(
+        config, tools=HuggingFaceToolkit(settings=config, tasks=["image_to_text"]).get_tools()
+    )
     summary = await turn(agent, "Show me the tiny image")
     (made,) = summary.artifacts
     assert made["task"] == "everything__get_tiny_image" and made["mime_type"] == "image/png"
     file = Path(made["path"]).resolve()
     assert file.parent == workdir / "outputs" / "images" and sniff(file.read_bytes())[0] == "image/png"  # type: ignore[index]
     (called,) = summary.tool_calls
-    assert called["status"] == "ok" and called["provider"] == "mcp:everything" and called["model"] == "get-tiny-image"
+    assert (
+        called["status"] == "ok"
+        and called["provider"] == "mcp:everything"
+        and called["model"] == "get-tiny-image"
+    )
     tool_message = openai_stand_in.chat_requests[-1]["messages"][-1]
     assert made["path"] in tool_message["content"] and "MCP logo" in tool_message["content"]
 
@@ -213,7 +263,7 @@ async def test_a_made_file_goes_to_a_foreign_tool_as_a_data_uri(workdir: Path) -
     assert gzip.decompress(base64.b64decode(blob)) == Path(image).read_bytes()  # the very file, whole
     outside = workdir.parent / f"elsewhere-{marker()}.png"
     outside.write_bytes(Path(image).read_bytes())
-    with pytest.raises(TaskError, match="refused its input: .* is outside the allowed folders"):
+    with pytest.raises(TaskError, match=r"refused its input: .* is outside the allowed folders"):
         await call(tools["everything__gzip_file_as_resource"], data=str(outside))
 
 
@@ -223,7 +273,9 @@ async def test_progress_shows_and_a_deadline_holds(workdir: Path, openai_stand_i
     openai_stand_in.script([
         {"name": "everything__trigger_long_running_operation", "args": {"duration": 0.3, "steps": 3}}, "Done."
     ])  # fmt: skip
-    agent = build_agent(config, tools=HuggingFaceToolkit(settings=config, tasks=["image_to_text"]).get_tools())
+    agent = build_agent(
+        config, tools=HuggingFaceToolkit(settings=config, tasks=["image_to_text"]).get_tools()
+    )
     events: list[Any] = []
     await turn(agent, "Run the long operation", events)
     progress = [e for e in events if isinstance(e, ToolProgress)]
@@ -243,12 +295,9 @@ async def test_a_crash_is_a_tool_error_and_the_server_starts_again(workdir: Path
     mark = marker()
     tools = tools_of(settings(servers_file(workdir, {"everything": everything(MARK=mark)})))
     (pid,) = server_pids(mark)
-    running = asyncio.create_task(
-        call(tools["everything__trigger_long_running_operation"], duration=60, steps=60)
-    )
-    await asyncio.sleep(0.5)
+    running = await reporting(tools["everything__trigger_long_running_operation"], duration=60, steps=60)
     os.kill(pid, signal.SIGKILL)
-    with pytest.raises(TaskError, match="stopped during the call .* started again on the next call"):
+    with pytest.raises(TaskError, match=r"stopped during the call .* started again on the next call"):
         await asyncio.wait_for(running, 45)
     again = await call(tools["everything__echo"], message="back")
     assert again.content.endswith("Echo: back")
@@ -260,8 +309,7 @@ async def test_cancelling_a_call_leaves_the_server_usable(workdir: Path) -> None
     mark = marker()
     tools = tools_of(settings(servers_file(workdir, {"everything": everything(MARK=mark)})))
     (pid,) = server_pids(mark)
-    running = asyncio.create_task(call(tools["everything__trigger_long_running_operation"], duration=60))
-    await asyncio.sleep(0.5)
+    running = await reporting(tools["everything__trigger_long_running_operation"], duration=60, steps=60)
     running.cancel()  # what Ctrl-C does to the turn
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(running, 45)
@@ -322,3 +370,38 @@ async def test_foreign_tools_need_no_project_tool_names(workdir: Path) -> None:
     reserved = {"everything__echo"}  # were a project tool so named, the server's would be renamed
     names = [t.name for t in foreign_tools(config, ArtifactStore(config), reserved)]
     assert "everything__echo" not in names and "everything__echo_2" in names
+
+
+async def test_this_projects_server_over_http_as_a_foreign_server(
+    hf_stand_in: HFStandIn, workdir: Path
+) -> None:
+    from tests.test_mcp import http_server, make_settings
+    from tests.test_plan import sent_bytes
+
+    token = "foreign-token-0123456789"
+    with http_server(make_settings(mcp_token=token)) as url:
+        path = servers_file(
+            workdir, {"hugginggpt": {"url": url, "headers": {"Authorization": f"Bearer {token}"}}}
+        )
+        tools = tools_of(settings(path), ["text_to_image"])
+        assert {"hugginggpt__text_to_image", "hugginggpt__image_to_text", "hugginggpt__run_plan"} <= set(
+            tools
+        )
+        drawn = await call(tools["hugginggpt__text_to_image"], prompt="a lighthouse at dusk")
+        (image,) = drawn.artifact["files"]  # its inline image, saved here as a file of the turn
+        assert image["mime_type"].startswith("image/") and Path(image["path"]).is_file()
+        assert drawn.artifact["data"]["structured"]["task"] == "text-to-image"
+        (link,) = drawn.artifact["data"]["links"]
+        assert Path(image["path"]).resolve().as_uri() == link["uri"]  # the same bytes, named by content
+        plan = await call(tools["run_plan"], steps=[
+            {"id": "picture", "tool": "text_to_image", "args": {"prompt": "three sheep"}},
+            {"id": "caption", "tool": "hugginggpt__image_to_text", "args": {"image": "$picture"}},
+        ])  # fmt: skip
+    steps = plan.artifact["steps"]
+    assert [s["status"] for s in steps.values()] == ["ok", "ok"], plan.content
+    picture = steps["picture"]["result"]["files"][0]["path"]
+    assert steps["caption"]["args"] == {"image": picture}  # a file made here, read by the other server
+    (captioned,) = hf_stand_in.inference_requests(task="image-to-text")
+    assert sent_bytes(captioned) == Path(picture).read_bytes()
+    assert steps["caption"]["result"]["data"]["structured"]["task"] == "image-to-text"
+    sessions.close_all()
