@@ -405,3 +405,22 @@ async def test_this_projects_server_over_http_as_a_foreign_server(
     assert sent_bytes(captioned) == Path(picture).read_bytes()
     assert steps["caption"]["result"]["data"]["structured"]["task"] == "image-to-text"
     sessions.close_all()
+
+
+async def test_the_projects_own_mcp_server_offers_foreign_tools(workdir: Path) -> None:
+    import mcp_types as types
+    from mcp import Client
+
+    from tools.mcp import build_server
+
+    config = settings(servers_file(workdir, {"everything": everything(MARK=marker())}))
+    server = build_server(HuggingFaceToolkit(settings=config, tasks=["image_to_text"]))
+    async with Client(server) as client:
+        listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+        assert "everything__get_tiny_image" in listed and "image_to_text" in listed
+        result = await client.call_tool("everything__get_tiny_image", {})
+    assert not result.is_error
+    kinds = [type(block) for block in result.content]
+    assert kinds == [types.TextContent, types.ImageContent, types.ResourceLink]  # re-served as our own file
+    assert result.structured_content is not None
+    assert result.structured_content["provider"] == "mcp:everything"
