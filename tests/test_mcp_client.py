@@ -424,3 +424,54 @@ async def test_the_projects_own_mcp_server_offers_foreign_tools(workdir: Path) -
     assert kinds == [types.TextContent, types.ImageContent, types.ResourceLink]  # re-served as our own file
     assert result.structured_content is not None
     assert result.structured_content["provider"] == "mcp:everything"
+
+
+def test_the_command_line_lists_runs_and_refuses(env: dict[str, str], openai_stand_in: OpenAIStandIn) -> None:
+    from tests.cli_run import CLI
+
+    mark = marker()
+    path = servers_file(
+        Path.cwd(), {"everything": everything(MARK=mark), "broken": {"command": "/no/such/server"}}
+    )
+    env["HUGGINGGPT_MCP_SERVERS"] = str(path)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, CLI, *args], env=env, capture_output=True, text=True, timeout=120
+        )
+
+    listed = run("--list-tools")
+    assert listed.returncode == 0, listed.stderr
+    names = [line.split()[0] for line in listed.stdout.splitlines()]
+    assert "everything__get_tiny_image" in names and names[-2:] == ["find_models", "run_plan"]
+    assert "MCP server 'broken' is left out: it could not be started" in listed.stderr
+    print(listed.stdout, listed.stderr)
+
+    openai_stand_in.script([{"name": "everything__get_tiny_image", "args": {}}, "Here is the tiny image."])
+    done = run("--prompt", "Show me the tiny image", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    (made,) = summary["artifacts"]
+    assert made["task"] == "everything__get_tiny_image" and made["mime_type"] == "image/png"
+    assert Path(made["path"]).is_file() and summary["tool_calls"][0]["provider"] == "mcp:everything"
+    print(done.stdout)
+    assert server_pids(mark) == []  # stopped when the command ended
+
+    openai_stand_in.script([
+        {"name": "run_plan", "args": {"steps": [
+            {"id": "wait", "tool": "everything__trigger_long_running_operation", "args": {"duration": 0.2, "steps": 2}},
+            {"id": "speak", "tool": "text_to_speech", "args": {"text": "$wait"}},
+        ]}},
+        "Done, and read aloud.",
+    ])  # fmt: skip
+    shown = run("--prompt", "Run the long operation, then read its result aloud")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert "… everything__trigger_long_running_operation 1/2" in lines
+    assert "… everything__trigger_long_running_operation 2/2" in lines
+    assert any(line.startswith("✔ text_to_speech [speak]") for line in lines)
+    print(shown.stdout)
+
+    path.write_text('{"mcpServers": {"x": {"command": 3}}}')
+    refused = run("--list-tools")
+    assert refused.returncode == 2 and "server 'x'" in refused.stderr and "Traceback" not in refused.stderr
