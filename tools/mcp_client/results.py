@@ -12,7 +12,7 @@ from typing import Any
 import mcp_types as types
 
 from tools.files.artifacts import ArtifactStore, FileArtifact
-from tools.inference.errors import OutputNotSaved, too_large
+from tools.inference.errors import OutputNotSaved
 from tools.text import shorten, with_article
 
 MAX_TEXT = 8000  # characters of a foreign result's text shown to the model
@@ -76,9 +76,8 @@ def convert(result: types.CallToolResult, tool: str, store: ArtifactStore) -> Co
     size = result_size(result)
     if size > store.settings.max_input_bytes:
         raise ResultRefused(
-            f"{tool} returned a result that is too large: "
-            + too_large("its content", size, store.settings.max_input_mb).removeprefix("'its content' is ")
-            + " (HUGGINGGPT_MAX_INPUT_MB)"
+            f"{tool} returned a result of {size:,} bytes, more than the {store.settings.max_input_mb:g} MB a"
+            " result may have (HUGGINGGPT_MAX_INPUT_MB), so it was refused"
         )
     out = Converted(text="")
     texts: list[str] = []
