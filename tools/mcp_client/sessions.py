@@ -17,11 +17,13 @@ from collections.abc import Coroutine
 from contextlib import AsyncExitStack, suppress
 from typing import Any, TypeVar
 
+import anyio
 import httpx2
 import mcp_types as types
-from mcp import Client, StdioServerParameters
+from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.dispatcher import ProgressFnT as Progress
+from mcp_types import CONNECTION_CLOSED
 
 from tools.mcp_client.config import ServerEntry
 
@@ -130,7 +132,8 @@ class Connection:
             if not isinstance(error, Exception):
                 raise
         finally:
-            self.client = None
+            if self._owner is asyncio.current_task():  # it ended by itself (the server is gone)
+                self.client = None
 
     async def open(self, timeout: float) -> Client:
         """The live session, started (within `timeout` seconds) if there is none."""
@@ -196,5 +199,6 @@ class Connection:
 
 def _closed(error: BaseException) -> bool:
     """Whether `error` says the connection is gone (the SDK's CONNECTION_CLOSED, a broken stream)."""
-    text = str(error).lower()
-    return "connection closed" in text or ("closed" in text and "stream" in text) or "broken" in text
+    if isinstance(error, MCPError):
+        return error.code == CONNECTION_CLOSED
+    return isinstance(error, anyio.ClosedResourceError | anyio.BrokenResourceError | ConnectionError)
