@@ -28,6 +28,7 @@ from langchain_core.tools import BaseTool
 from agent import build_agent
 from agent.events import ToolFinished, ToolProgress, TurnDone, TurnSummary, run_turn
 from agent.settings import AgentSettings
+from agent.web import Session, TurnView
 from tests.mcp_servers import everything, servers_file
 from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.openai_api import OpenAIStandIn
@@ -200,7 +201,8 @@ async def test_an_image_becomes_a_file_of_the_turn(workdir: Path, openai_stand_i
     agent = build_agent(
         config, tools=HuggingFaceToolkit(settings=config, tasks=["image_to_text"]).get_tools()
     )
-    summary = await turn(agent, "Show me the tiny image")
+    events: list[Any] = []
+    summary = await turn(agent, "Show me the tiny image", events)
     (made,) = summary.artifacts
     assert made["task"] == "everything__get_tiny_image" and made["mime_type"] == "image/png"
     file = Path(made["path"]).resolve()
@@ -213,6 +215,11 @@ async def test_an_image_becomes_a_file_of_the_turn(workdir: Path, openai_stand_i
     )
     tool_message = openai_stand_in.chat_requests[-1]["messages"][-1]
     assert made["path"] in tool_message["content"] and "MCP logo" in tool_message["content"]
+    view = TurnView(Session())
+    for event in events:
+        view.apply(event)
+    shown = [m["content"] for m in view.session.messages if isinstance(m["content"], dict)]
+    assert shown and Path(shown[0]["path"]).resolve() == file  # the web UI shows the image inline
 
 
 async def turn(agent: Any, text: str, events: list[Any] | None = None) -> TurnSummary:
@@ -283,6 +290,11 @@ async def test_progress_shows_and_a_deadline_holds(workdir: Path, openai_stand_i
     assert [(e.progress, e.total) for e in progress] == [(1, 3), (2, 3), (3, 3)]
     (finished,) = [e for e in events if isinstance(e, ToolFinished)]
     assert {e.id for e in progress} == {finished.id} and progress[0].text() == "1/3"
+    view = TurnView(Session())
+    for event in events[: events.index(progress[-1]) + 1]:
+        view.apply(event)
+    (step,) = [m for m in view.session.messages if m.get("metadata", {}).get("id") == finished.id]
+    assert step["metadata"]["status"] == "pending" and step["metadata"]["log"] == "3/3"  # the web UI's step
 
     short = tools_of(settings(path, mcp_call_timeout=0.5))
     started = time.monotonic()
