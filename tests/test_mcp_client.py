@@ -26,6 +26,7 @@ from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool
 
 from agent import build_agent
+from agent.build import FOREIGN_NOTE, system_prompt
 from agent.events import ToolFinished, ToolProgress, TurnDone, TurnSummary, run_turn
 from agent.settings import AgentSettings
 from agent.web import Session, TurnView
@@ -214,6 +215,8 @@ async def test_an_image_becomes_a_file_of_the_turn(workdir: Path, openai_stand_i
         and called["model"] == "get-tiny-image"
     )
     tool_message = openai_stand_in.chat_requests[-1]["messages"][-1]
+    system = openai_stand_in.chat_requests[0]["messages"][0]["content"]
+    assert system.endswith(FOREIGN_NOTE) and system_prompt() in system  # untrusted results: said once
     assert made["path"] in tool_message["content"] and "MCP logo" in tool_message["content"]
     view = TurnView(Session())
     for event in events:
