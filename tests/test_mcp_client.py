@@ -420,6 +420,8 @@ async def test_this_projects_server_over_http_as_a_foreign_server(
     (captioned,) = hf_stand_in.inference_requests(task="image-to-text")
     assert sent_bytes(captioned) == Path(picture).read_bytes()
     assert steps["caption"]["result"]["data"]["structured"]["task"] == "image-to-text"
+    with pytest.raises(TaskError, match=r"^hugginggpt__find_models failed: the MCP server 'hugginggpt' "):
+        await call(tools["hugginggpt__find_models"], task="image-to-text")  # the server has stopped
     sessions.close_all()
 
 

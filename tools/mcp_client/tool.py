@@ -134,6 +134,11 @@ class MCPTool(BaseTool):
             raise TaskError(
                 f"{self.name} failed: the MCP server {server} could not be started ({error.strerror or error})."
             ) from None
+        except Exception as error:  # a handshake or transport failure: still one sentence, never a crash
+            raise TaskError(
+                f"{self.name} failed: the MCP server {server} could not be reached"
+                f" ({shorten(f'{type(error).__name__}: {error}', 200)})."
+            ) from None
         try:
             converted = await asyncio.to_thread(convert, result, self.name, self.store)
         except ResultRefused as error:
