@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from agent.settings import AgentSettings, MissingSetting
     from agent.store import StoreUnavailable
+    from tools.mcp_client.config import ServersConfigError
 
     stopper = Stopper()
     try:
@@ -228,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         if not stopper.said:  # a stop noted between steps (a turn winding down, the store closing)
             print("\nStopped.", file=sys.stderr)
         return stopper.exit_code
-    except (MissingSetting, StoreUnavailable) as error:  # a setting to fix: nothing was run or written
+    except (MissingSetting, StoreUnavailable, ServersConfigError) as error:  # a setting to fix: nothing run
         print(f"{program_name()}: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from agent.events import (
     AnswerDelta,
     ThreadWaiting,
     ToolFinished,
+    ToolProgress,
     ToolStarted,
     TurnDone,
     TurnSummary,
@@ -64,6 +65,8 @@ class Renderer:
             preview = args_preview(event.args, 90, leave_out={"model"})
             self.progress.print(f"[cyan]▶ {event.name}[/]{_step(event.step)} {escape(preview)}")
             self.detail(f"{event.name} {event.id} arguments: " + json.dumps(event.args, ensure_ascii=False))
+        elif isinstance(event, ToolProgress):
+            self.progress.print(f"[dim]… {event.name} {escape(event.text())}[/]")
         elif isinstance(event, ToolFinished):
             if event.status == "ok":
                 self.progress.print(

@@ -23,7 +23,7 @@ from langchain_core.messages import (
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from agent.usage import USAGE_KEY, Usage, UsageMeter, with_meter
-from tools.plans.tool import PLAN_TOOL, STEP_EVENT
+from tools.plans.tool import PLAN_TOOL, PROGRESS_EVENT, STEP_EVENT
 from tools.text import shorten
 
 if TYPE_CHECKING:
@@ -114,6 +114,27 @@ def started_events(message: AIMessage) -> list[ToolStarted]:
 
 
 @dataclass(frozen=True)
+class ToolProgress:
+    """A running tool's progress report (another MCP server's progress notifications)."""
+
+    id: str
+    name: str
+    progress: float
+    total: float | None = None
+    message: str = ""
+
+    def text(self) -> str:
+        """`3/5 message`, `40 % message` or `3 message`."""
+        if self.total:
+            done = (
+                f"{self.progress:g}/{self.total:g}" if self.total > 1 else f"{self.progress / self.total:.0%}"
+            )
+        else:
+            done = f"{self.progress:g}"
+        return f"{done} {self.message}".strip()
+
+
+@dataclass(frozen=True)
 class ThreadWaiting:
     """Another turn is running on this thread: this one waits (up to `limit` seconds) before it starts."""
 
@@ -150,7 +171,7 @@ class TurnDone:
     summary: TurnSummary
 
 
-Event = ThreadWaiting | ToolStarted | ToolFinished | AnswerDelta | TurnDone
+Event = ThreadWaiting | ToolStarted | ToolProgress | ToolFinished | AnswerDelta | TurnDone
 
 
 def args_preview(args: Mapping[str, Any], limit: int, leave_out: Collection[str] = ()) -> str:
@@ -297,6 +318,11 @@ async def _stream(agent: Any, text: str, thread: str, config: dict[str, Any] | N
             if isinstance(payload, dict) and isinstance(payload.get(STEP_EVENT), dict):
                 for event in turn.step_event(payload[STEP_EVENT]):
                     yield event
+            elif isinstance(payload, dict) and isinstance(payload.get(PROGRESS_EVENT), dict):
+                report = payload[PROGRESS_EVENT]
+                yield ToolProgress(str(report.get("id") or ""), str(report.get("name") or "?"),
+                                   float(report.get("progress") or 0), report.get("total"),
+                                   str(report.get("message") or ""))  # fmt: skip
             continue
         for update in (payload or {}).values():
             if isinstance(update, dict) and update.get(USAGE_KEY):  # the turn's usage, as it was saved

@@ -33,6 +33,7 @@ from agent.events import (
     Event,
     ThreadWaiting,
     ToolFinished,
+    ToolProgress,
     ToolStarted,
     TurnDone,
     answer_already_shown,
@@ -128,6 +129,8 @@ class TurnView:
             self.waiting(event)
         elif isinstance(event, ToolStarted):
             self.started(event)
+        elif isinstance(event, ToolProgress):
+            self.progressed(event)
         elif isinstance(event, ToolFinished):
             self.finished(event)
         elif isinstance(event, AnswerDelta):
@@ -167,6 +170,12 @@ class TurnView:
                 },
             }
         )
+
+    def progressed(self, event: ToolProgress) -> None:
+        """A running step's progress report, as its log line."""
+        index = self.steps.get(event.id)
+        if index is not None:
+            self.session.messages[index]["metadata"]["log"] = event.text()
 
     def finished(self, event: ToolFinished) -> None:
         ok = event.status == "ok"

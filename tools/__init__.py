@@ -32,6 +32,9 @@ class HuggingFaceToolkit(BaseToolkit):
     settings: HFSettings | None = Field(default=None, description="Defaults to HFSettings.from_env().")
     include_find_models: bool = True
     include_run_plan: bool = True
+    include_foreign: bool = Field(
+        default=True, description="Add the tools of the MCP servers in HUGGINGGPT_MCP_SERVERS (if set)."
+    )
     _backend: Backend | None = PrivateAttr(default=None)
 
     def model_post_init(self, context: Any, /) -> None:
@@ -52,8 +55,14 @@ class HuggingFaceToolkit(BaseToolkit):
         return [spec for spec in TASKS if providers_serving(spec.task)]
 
     def get_tools(self) -> list[BaseTool]:
-        """The task tools, then `find_models` and `run_plan` (a task graph of those task tools in one call)."""
+        """The task tools, the tools of other MCP servers (`HUGGINGGPT_MCP_SERVERS`: started here, once per
+        process), then `find_models` and `run_plan` (a task graph of those tools in one call)."""
         tasks: list[BaseTool] = [HFTaskTool(spec, self.backend) for spec in self.specs()]
+        own = {t.name for t in tasks} | {"find_models", PLAN_TOOL}
+        if self.include_foreign and self.backend.settings.mcp_servers is not None:
+            from tools.mcp_client.servers import foreign_tools  # the mcp client loads only then
+
+            tasks += foreign_tools(self.backend.settings, self.backend.store, own)
         tools = list(tasks)
         if self.include_find_models:
             tools.append(FindModelsTool(backend=self.backend))

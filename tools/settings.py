@@ -204,6 +204,14 @@ class HFSettings(EnvSettings):
         5.0, "HUGGINGGPT_MCP_PROGRESS_SECONDS", gt=0, description="Seconds between MCP progress notices."
     )
 
+    # Other MCP servers whose tools join the agent (tools/mcp_client)
+    mcp_servers: Path | None = setting(
+        None, "HUGGINGGPT_MCP_SERVERS", description='JSON file of other MCP servers ({"mcpServers": ...}).'
+    )
+    mcp_call_timeout: float = setting(
+        120.0, "HUGGINGGPT_MCP_CALL_TIMEOUT", gt=0, description="Seconds one call of another server may take."
+    )
+
     @field_validator("mcp_allowed_origins", "mcp_allowed_hosts", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:

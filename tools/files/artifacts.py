@@ -77,14 +77,27 @@ class ArtifactStore:
                 f"{quoted(scheme + ':', 20)} URLs are not accepted; give an http(s) URL or a file path"
             )
         else:
-            try:
-                path = self._allowed_path(text)
-                data = self._read(path, text)
-            except OSError as error:  # e.g. a name too long, no permission, a loop of links
-                reason = error.strerror or type(error).__name__
-                raise InputRefused(f"{quoted(text)} cannot be read ({reason})") from None
+            path, data = self._local(text)
             source = str(path)
         return MediaInput(self._check_media(data, kind, source), source, kind)
+
+    def load_file(self, value: str) -> MediaInput:
+        """A local file under the allowed folders holding media of any known kind (for tools that take
+        any file, e.g. another MCP server's); refused like `load`'s inputs otherwise."""
+        text = (value or "").strip()
+        path, data = self._local(text)
+        found = sniff(data)
+        if found is None:
+            raise InputRefused(f"{quoted(text)} is not a recognised media file")
+        return MediaInput(MimeBytes(data, mime_type=found[0]), str(path), found[2])
+
+    def _local(self, text: str) -> tuple[Path, bytes]:
+        try:
+            path = self._allowed_path(text)
+            return path, self._read(path, text)
+        except OSError as error:  # e.g. a name too long, no permission, a loop of links
+            reason = error.strerror or type(error).__name__
+            raise InputRefused(f"{quoted(text)} cannot be read ({reason})") from None
 
     def _allowed_path(self, text: str) -> Path:
         raw = Path(text)

@@ -40,6 +40,7 @@ from tools.tasks.table import TaskSpec
 from tools.text import shorten
 
 STEP_EVENT = "plan_step"  # the key of step events in LangGraph's custom stream
+PROGRESS_EVENT = "tool_progress"  # the key of a tool's progress reports there (other MCP servers' tools)
 MAX_STEP_ERROR = 600
 REFUSED_PLAN = "cancelled: run_plan refused the plan"
 STOPPED = "cancelled: the turn was stopped"
@@ -94,6 +95,9 @@ def output_of(spec: TaskSpec | None, content: str, artifact: Mapping[str, Any]) 
     """(first file, main text) of a finished step: what references to it are replaced by."""
     files = artifact.get("files") or []
     first = files[0]["path"] if files else None
+    data = artifact.get("data") or {}
+    if spec is None and isinstance(data.get("text"), str):  # another MCP server's tool
+        return first, first or data["text"]
     main = _dig(artifact.get("data", {}), spec.main) if spec and spec.main else None
     if isinstance(main, str | int | float) and not isinstance(main, bool):
         return first, str(main)

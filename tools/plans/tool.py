@@ -20,11 +20,20 @@ from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackMan
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, ConfigDict
 
-from tools.plans.run import STEP_EVENT, PlanRun, stream_writer
+from tools.plans.run import PROGRESS_EVENT, STEP_EVENT, PlanRun, stream_writer
 from tools.plans.steps import PlanInput, PlanStep
 from tools.settings import HFSettings
 
-__all__ = ["PLAN_TOOL", "STEP_EVENT", "PlanRun", "RunPlanTool", "joining", "plan_tool", "stream_writer"]
+__all__ = [
+    "PLAN_TOOL",
+    "PROGRESS_EVENT",
+    "STEP_EVENT",
+    "PlanRun",
+    "RunPlanTool",
+    "joining",
+    "plan_tool",
+    "stream_writer",
+]
 
 PLAN_TOOL = "run_plan"
 DESCRIPTION = (
@@ -32,8 +41,9 @@ DESCRIPTION = (
     "exactly that tool's arguments. An argument \"$s1\" is replaced by step s1's output: its file for an "
     "image/audio/video input (a made image, audio or video, or the annotated image of a detection), else its "
     "text (caption, transcript, translation, summary, generated text, answer, top label; other tasks: their "
-    'first fact line); "$s1" inside a longer text inserts that text; list items may be references. Steps '
-    "start as soon as their inputs exist; a failed step skips its dependents only."
+    "first fact line; another MCP server's tool, named server__tool: its first file, else its text); "
+    '"$s1" inside a longer text inserts that text; list items may be references. Steps start as soon as '
+    "their inputs exist; a failed step skips its dependents only."
 )
 
 
@@ -100,9 +110,9 @@ def joining(run: PlanRun) -> Iterator[None]:
 
 
 def plan_tool(tools: list[BaseTool], settings: HFSettings) -> RunPlanTool:
-    """`run_plan` over the given task tools (tools that are not task tools, like find_models, are left out)."""
+    """`run_plan` over the given task tools and other MCP servers' tools (others, like find_models, are left
+    out)."""
     if not tools:
         raise ToolException("run_plan needs at least one task tool")
-    return RunPlanTool(
-        tools={t.name: t for t in tools if getattr(t, "spec", None) is not None}, settings=settings
-    )
+    steps = {t.name: t for t in tools if getattr(t, "spec", None) is not None or getattr(t, "foreign", False)}
+    return RunPlanTool(tools=steps, settings=settings)
