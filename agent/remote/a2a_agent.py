@@ -116,13 +116,19 @@ class AgentExecutorForA2A(AgentExecutor):
             await updater.failed(self.say(updater, f"the contextId cannot name a conversation: {error}"))
             return
         if not text:
-            await updater.failed(self.say(updater, "the message has no text: say what you want in a text part."))
+            await updater.failed(
+                self.say(updater, "the message has no text: say what you want in a text part.")
+            )
             return
         await updater.start_work()
         try:
             async for event in self.remote.turn(text, thread):
                 if isinstance(event, ToolStarted | ToolFinished):
-                    step = {"event": "started" if isinstance(event, ToolStarted) else "finished", "name": event.name}
+                    step: dict[str, Any] = {
+                        "event": type(event).__name__,
+                        "name": event.name,
+                        "step": event.step,
+                    }
                     if isinstance(event, ToolFinished):
                         step |= {"status": event.status, "model": event.model, "seconds": event.seconds}
                     message = updater.new_agent_message(

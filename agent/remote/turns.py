@@ -54,8 +54,7 @@ def thread_name(given: str | None, prefix: str) -> str:
         return f"{prefix}-{secrets.token_hex(6)}"
     if not THREAD_NAME.match(given):
         raise BadThread(
-            "the thread must be 1 to 64 letters, digits, '_', '.' or '-' "
-            f"(got {len(given)} characters)."
+            f"the thread must be 1 to 64 letters, digits, '_', '.' or '-' (got {len(given)} characters)."
         )
     return given
 
@@ -139,7 +138,11 @@ class RemoteAgent:
                 await asyncio.to_thread(self.settings.output_dir.mkdir, parents=True, exist_ok=True)
                 self.store = await open_store(self.settings)
                 self._agent = await asyncio.to_thread(
-                    build_agent, self.settings, model=self.model, tools=self.tools, checkpointer=self.store.saver
+                    build_agent,
+                    self.settings,
+                    model=self.model,
+                    tools=self.tools,
+                    checkpointer=self.store.saver,
                 )
         return self._agent
 
@@ -155,7 +158,9 @@ class RemoteAgent:
             sentence = describe_error(error)
             if sentence.startswith("unexpected error"):
                 LOG.error("turn failed", exc_info=error)
-                sentence = sentence.replace("run with --verbose for details", "the server log has the details")
+                sentence = sentence.replace(
+                    "run with --verbose for details", "the server log has the details"
+                )
             raise TurnFailed(sentence) from error
 
     async def run(self, text: str, thread: str) -> TurnSummary:

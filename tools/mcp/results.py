@@ -46,7 +46,9 @@ def message_text(content: Any) -> str:
     return json.dumps(content, default=str)
 
 
-def file_blocks(file: Mapping[str, Any], inline_limit: int, uri: str | None = None) -> list[types.ContentBlock]:
+def file_blocks(
+    file: Mapping[str, Any], inline_limit: int, uri: str | None = None
+) -> list[types.ContentBlock]:
     """An image/audio block for a file small enough to inline, and always a link to it (its `file:` URI,
     or `uri` where a server hands the file out)."""
     path = Path(file["path"]).resolve()  # tools show paths relative to the current folder
