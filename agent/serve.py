@@ -10,7 +10,8 @@ only when LANGSMITH_TRACING=true); the variables below switch off what would oth
 - LANGSMITH_CONTROL_PLANE_API_KEY empty: with LANGSMITH_API_KEY set it defaults to that key, and the server
   then posts usage metadata (with the key) to LangSmith every 5 minutes and turns tracing on by itself.
 
-`--no-browser` also skips the Studio page and its LangSmith organisation look-up. The server's metrics
+Beyond loopback it starts only with HUGGINGGPT_SERVE_TOKEN set: agent/remote/app.py then asks every request
+for it (the health check /ok aside). `--no-browser` also skips the Studio page and its LangSmith organisation look-up. The server's metrics
 are only served locally (/metrics); its license check is a no-op in this edition.
 """
 
@@ -21,6 +22,9 @@ import importlib.util
 import os
 import sys
 from pathlib import Path
+
+from agent.settings import AgentSettings
+from tools.settings import is_loopback
 
 QUIET = {
     "LANGGRAPH_CLI_NO_ANALYTICS": "1",
@@ -48,6 +52,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not Path(CONFIG).is_file():
         print(f"serve: no {CONFIG} here: run it in the project's folder.", file=sys.stderr)
+        return 2
+    if not is_loopback(args.host) and AgentSettings.from_env().serve_token is None:
+        print(
+            f"serve: listening on {args.host or 'every address'} needs HUGGINGGPT_SERVE_TOKEN set (every request"
+            " must then send it as a bearer token); without one, listen on 127.0.0.1.",
+            file=sys.stderr,
+        )
         return 2
     argv_ = command(args.host, args.port)
     os.execve(argv_[0], argv_, {**os.environ, **QUIET})  # the server takes this process's place

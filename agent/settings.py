@@ -113,6 +113,12 @@ class AgentSettings(HFSettings):
         "HUGGINGGPT_WEB_AUTH",
         description="Web UI sign-ins, user:password[,user:password...]; needed beyond loopback.",
     )
+    # The served agent (`make serve`): the whole server, its MCP and A2A routes included (agent/remote).
+    serve_token: SecretStr | None = setting(
+        None,
+        "HUGGINGGPT_SERVE_TOKEN",
+        description="Bearer token every request to `make serve` must carry; needed beyond loopback.",
+    )
 
     @field_validator("trace_tags", mode="before")
     @classmethod

@@ -177,7 +177,7 @@ async def open_sqlite(path: Path, wait: float, *, keep_history: bool = False) ->
     import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)  # off the event loop
     conn = await aiosqlite.connect(str(path), timeout=SQLITE_BUSY_SECONDS)
     try:
         # The write-ahead log takes every page each save writes: fold it back into the file every

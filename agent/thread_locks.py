@@ -12,6 +12,7 @@ Both only ever try (never block the event loop); `ThreadWriter` in agent/store.p
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import os
@@ -43,14 +44,17 @@ class _FileLock:
     async def try_acquire(self) -> bool:
         import fcntl
 
-        if self.fd is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        if self.fd is None:  # file system calls off the event loop (a server's loop must not block)
+            self.fd = await asyncio.to_thread(self._open)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return False
         return True
+
+    def _open(self) -> int:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
 
     async def release(self) -> None:
         if self.fd is not None:

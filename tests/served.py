@@ -89,12 +89,15 @@ def wait_until_up(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
 
 
 @contextlib.contextmanager
-def running_server(folder: Path, hf_url: str, llm_url: str) -> Iterator[Served]:
+def running_server(
+    folder: Path, hf_url: str, llm_url: str, extra_env: dict[str, str] | None = None
+) -> Iterator[Served]:
     """The server on a free loopback port, up; stopped (SIGTERM) afterwards."""
     folder = server_folder(folder)
     url = f"http://127.0.0.1:{free_port()}"
     started = time.monotonic()
-    proc = launch(folder, server_env(hf_url, llm_url, folder), int(url.rsplit(":", 1)[1]))
+    env = {**server_env(hf_url, llm_url, folder), **(extra_env or {})}
+    proc = launch(folder, env, int(url.rsplit(":", 1)[1]))
     try:
         wait_until_up(proc, url, folder / "server.log")
         yield Served(url, folder, folder / "server.log", folder / "guard.log", time.monotonic() - started)

@@ -46,12 +46,15 @@ def message_text(content: Any) -> str:
     return json.dumps(content, default=str)
 
 
-def file_blocks(file: FileArtifact, inline_limit: int) -> list[types.ContentBlock]:
-    """An image/audio block for a file small enough to inline, and always a link to it."""
+def file_blocks(
+    file: Mapping[str, Any], inline_limit: int, uri: str | None = None
+) -> list[types.ContentBlock]:
+    """An image/audio block for a file small enough to inline, and always a link to it (its `file:` URI,
+    or `uri` where a server hands the file out)."""
     path = Path(file["path"]).resolve()  # tools show paths relative to the current folder
     mime = file["mime_type"]
     size = path.stat().st_size if path.is_file() else None
-    link = types.ResourceLink(uri=path.as_uri(), name=path.name, mime_type=mime, size=size)
+    link = types.ResourceLink(uri=uri or path.as_uri(), name=path.name, mime_type=mime, size=size)
     major = mime.split("/")[0]
     if major not in ("image", "audio") or size is None or size > inline_limit:
         return [link]  # MCP has no video block; big (or since removed) files only linked
