@@ -51,7 +51,14 @@ else
 	$(PY) -m tests.demo $(ARGS)
 endif
 
-test: $(DEV_STAMP)
+# The MCP project's reference server, for the foreign-server tests (tests/mcp_servers.py names the version).
+EVERYTHING_VERSION := 2026.8.31
+MCP_STAMP := .mcp-servers/.installed-$(EVERYTHING_VERSION)
+$(MCP_STAMP):
+	npm install --silent --no-audit --no-fund --prefix .mcp-servers "@modelcontextprotocol/server-everything@$(EVERYTHING_VERSION)"
+	@touch $@
+
+test: $(DEV_STAMP) $(MCP_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy

@@ -1,5 +1,5 @@
 """The MCP reference server, `@modelcontextprotocol/server-everything`, as the tests start it: installed by
-.ci/run into the git-ignored `.mcp-servers/` (npm). In CI (`CI=true`) a missing install fails the tests that
+`make test` into the git-ignored `.mcp-servers/` (npm). In CI (`CI=true`) a missing install fails the tests that
 need it; elsewhere they are skipped, saying how to install it."""
 
 from __future__ import annotations
