@@ -34,7 +34,7 @@ from agent.events import ToolFinished, ToolStarted, TurnDone
 from agent.remote.mcp_tool import step_line
 from agent.remote.skills import FAMILIES, SUMMARY, skill_description, tasks_by_family
 from agent.remote.turns import BadThread, RemoteAgent, TurnFailed, TurnResult, result_of, thread_name
-from tools.mcp.results import Redactor
+from tools.redaction import Redactor
 
 A2A_PATH = f"/a2a/{AGENT_NAME}"
 BASE_URL = "base_url"  # the call context's state: this server's address as the client reached it

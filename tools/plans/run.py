@@ -37,7 +37,7 @@ from tools.plans.steps import (
 from tools.settings import HFSettings
 from tools.tasks.outputs import FILE_OUTPUTS
 from tools.tasks.table import TaskSpec
-from tools.text import shorten
+from tools.text import problems, shorten
 
 STEP_EVENT = "plan_step"  # the key of step events in LangGraph's custom stream
 PROGRESS_EVENT = "tool_progress"  # the key of a tool's progress reports there (other MCP servers' tools)
@@ -73,9 +73,7 @@ def stream_writer() -> Callable[[Any], None]:
 
 def _error_text(error: Exception) -> str:
     if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        return f"its argument {where} was refused after references were filled in: {first['msg']}"
+        return f"its arguments were refused after references were filled in: {problems(error)}"
     return shorten(str(error), MAX_STEP_ERROR)
 
 
