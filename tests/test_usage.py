@@ -14,7 +14,7 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from agent import AgentSettings, TurnSummary, build_agent, run_turn
 from agent.events import TurnDone
-from agent.usage import thread_usages, total, usage_line
+from agent.usage import UsageMeter, thread_usages, total, usage_line
 from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.openai_api import OpenAIStandIn
 from tests.stand_ins.scripts import call
@@ -138,3 +138,5 @@ def test_the_request_counter_asks_for_no_run_events() -> None:
 
     kinds = [name for name in dir(BaseCallbackHandler) if name.startswith("ignore_")]
     assert len(kinds) >= 7 and all(getattr(RequestCounter(), kind) is True for kind in kinds)
+    meter = UsageMeter()  # the turn's meter also counts model calls: their ends and errors only
+    assert [kind for kind in kinds if not getattr(meter, kind)] == ["ignore_llm"]
