@@ -2,8 +2,8 @@
 
 `LocalBackend.call(spec, attempt, sent)` (and `acall`, for the event loop) answers like the router's client
 call for the task, with the same huggingface_hub types, so fallback, errors, traces and the renderers need
-nothing new. Each model is loaded once per process and kept (one load even when many calls arrive at
-once), on a thread of its own, and waited for at most HUGGINGGPT_TIMEOUT; calls run on a pool of worker
+nothing new. Each model is loaded once per backend (that is, per toolkit) and kept until the backend is
+closed (one load even when many calls arrive at once), on a thread of its own, and waited for at most HUGGINGGPT_TIMEOUT; calls run on a pool of worker
 threads, off the event loop, and take turns on each model. Every failure is a failed attempt in one
 sentence (tools/inference/errors.py `AttemptFailed`), so hybrid mode falls back to the router.
 
@@ -48,8 +48,8 @@ class LoadRecord:
     seconds: float
 
 
-class _Models:
-    """The process's loaded models: one load per (kind, model, device), kept for the process's life."""
+class LoadedModels:
+    """One backend's loaded models: one load per (kind, model, device), kept until `clear`."""
 
     def __init__(self) -> None:
         self._loads: dict[tuple[str, str, str], Future[Loaded]] = {}
@@ -68,8 +68,11 @@ class _Models:
             raise AttemptFailed(Failure(Cause.TIMEOUT, f"the local model did not load within {timeout:g} s "
                                         "(it goes on loading: try again shortly)")) from None  # fmt: skip
 
-
-MODELS = _Models()
+    def clear(self) -> None:
+        """Let go of every loaded model (a load still running finishes into nothing)."""
+        with self._guard:
+            self._loads.clear()
+            self.records.clear()
 
 
 def _folder_like(ref: str) -> bool:
@@ -115,6 +118,7 @@ class LocalBackend:
 
     def __init__(self, settings: HFSettings) -> None:
         self.settings = settings
+        self.models = LoadedModels()
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
@@ -125,10 +129,19 @@ class LocalBackend:
 
     @property
     def pool(self) -> ThreadPoolExecutor:
+        """The worker threads local calls run on (made on first use, again after `close`)."""
         with self._pool_lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="hf-local")
             return self._pool
+
+    def close(self) -> None:
+        """Shut the worker pool (queued calls are cancelled, running ones finish) and drop the loaded models."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        self.models.clear()
 
     def resolve(self, ref: str) -> Path:
         """A folder as given, or a Hub id's snapshot in the local HF cache (downloaded only if allowed)."""
@@ -160,10 +173,10 @@ class LocalBackend:
             except BaseException as error:
                 future.set_exception(_load_failure(error, spec.task, ref, self.settings.timeout))
             else:
-                MODELS.records.append(LoadRecord(ref, str(folder), round(time.monotonic() - started, 3)))
+                self.models.records.append(LoadRecord(ref, str(folder), round(time.monotonic() - started, 3)))
                 future.set_result(loaded)
 
-        return MODELS.get((kind, ref, device), load, self.settings.timeout, deadline)
+        return self.models.get((kind, ref, device), load, self.settings.timeout, deadline)
 
     def _work(self, spec: TaskSpec, attempt: Attempt, sent: dict[str, Any], deadline: float) -> Any:
         row = LOCAL_TASKS[spec.task]
