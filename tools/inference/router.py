@@ -13,6 +13,7 @@ from typing import Any
 from huggingface_hub import AsyncInferenceClient, InferenceClient
 
 from tools.inference.models import Attempt, with_deadline
+from tools.inference.pools import OwnedPool
 from tools.settings import HFSettings
 from tools.tasks.table import TaskSpec
 from tools.upstream import fetch_provider_mapping, get_provider_helper
@@ -37,21 +38,15 @@ class Router:
         self.settings = settings
         self._clients: dict[asyncio.AbstractEventLoop, tuple[_Clients, AsyncIterator[None]]] = {}
         self._lock = threading.Lock()
-        self._offloaded: ThreadPoolExecutor | None = None
+        self._offloaded = OwnedPool(lambda: OFFLOAD_WORKERS, "hf-offloaded")
 
     def offloaded(self) -> ThreadPoolExecutor:
         """The pool offloaded calls run on (made on first use, again after `close`)."""
-        with self._lock:
-            if self._offloaded is None:
-                self._offloaded = ThreadPoolExecutor(OFFLOAD_WORKERS, thread_name_prefix="hf-offloaded")
-            return self._offloaded
+        return self._offloaded.get()
 
     def close(self) -> None:
         """Shut the offloaded calls' pool: queued calls are cancelled, running ones finish on their own."""
-        with self._lock:
-            pool, self._offloaded = self._offloaded, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        self._offloaded.close()
 
     def call(self, spec: TaskSpec, attempt: Attempt, args: dict[str, Any]) -> Any:
         """The client call, blocking."""

@@ -29,6 +29,7 @@ from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 from tools.inference.errors import AttemptFailed, Cause, Failure, classify
 from tools.inference.local.tasks import LOCAL_TASKS, LocalTask
 from tools.inference.models import Attempt
+from tools.inference.pools import OwnedPool
 from tools.settings import HFSettings
 from tools.tasks.table import TaskSpec
 
@@ -119,8 +120,7 @@ class LocalBackend:
     def __init__(self, settings: HFSettings) -> None:
         self.settings = settings
         self.models = LoadedModels()
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
+        self._pool = OwnedPool(lambda: self.workers, "hf-local")
 
     @property
     def workers(self) -> int:
@@ -130,17 +130,11 @@ class LocalBackend:
     @property
     def pool(self) -> ThreadPoolExecutor:
         """The worker threads local calls run on (made on first use, again after `close`)."""
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="hf-local")
-            return self._pool
+        return self._pool.get()
 
     def close(self) -> None:
         """Shut the worker pool (queued calls are cancelled, running ones finish) and drop the loaded models."""
-        with self._pool_lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.close()
         self.models.clear()
 
     def resolve(self, ref: str) -> Path:
