@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.tools import BaseTool
+from langchain_core.tracers.langchain import LangChainTracer
 
 from agent.settings import AgentSettings
-from agent.tracing import configure_tracing, root_config
+from agent.tracing import agent_tracer, root_config
 from tools import HuggingFaceToolkit, RunPlanTool
 from tools.inference.errors import TransientToolError
 
@@ -130,6 +132,7 @@ def build_agent(
     extra_tools: Sequence[BaseTool] = (),
     model: BaseChatModel | None = None,
     checkpointer: Checkpointer | None = None,
+    callbacks: Sequence[BaseCallbackHandler] = (),
     **create_kwargs: Any,
 ):
     """Build the HuggingGPT agent graph.
@@ -138,12 +141,16 @@ def build_agent(
     `model` defaults to ChatOpenAI from the settings. Pass a `checkpointer` to keep conversations: the
     CLI and web UI pass the conversation store's (`(await agent.store.open_store(settings)).saver`, SQLite
     or PostgreSQL from the settings) and run turns with `run_turn(..., store=store)`.
-    Runs are traced to LangSmith when `LANGSMITH_TRACING=true` (see agent/tracing.py).
+    `callbacks` go to every run of the agent. Its runs are traced to LangSmith when `LANGSMITH_TRACING=true`,
+    by the LangSmith tracer among `callbacks` or else one of the agent's own (agent/tracing.py); nothing
+    process-wide is changed.
     """
     from langchain.agents import create_agent
 
     settings = settings or AgentSettings.from_env()
-    configure_tracing(settings)
+    handlers = list(callbacks)
+    if not any(isinstance(h, LangChainTracer) for h in handlers):
+        handlers += [tracer] if (tracer := agent_tracer(settings)) else []
     llm = model or chat_model(settings)
     chosen = list(tools) if tools is not None else HuggingFaceToolkit(settings=settings).get_tools()
     llm_model = getattr(llm, "model_name", None) or getattr(llm, "model", None)
@@ -165,4 +172,5 @@ def build_agent(
         name=AGENT_NAME,
         **create_kwargs,
     )
-    return graph.with_config(root_config(AGENT_NAME, llm_model, settings))
+    config = root_config(AGENT_NAME, llm_model, settings)
+    return graph.with_config({**config, "callbacks": handlers} if handlers else config)

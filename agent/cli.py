@@ -193,7 +193,9 @@ async def chat(args: argparse.Namespace, settings: Any, stopper: Stopper) -> int
         from agent import build_agent
         from agent.console import Renderer
         from agent.store import open_store
+        from agent.tracing import install_tracing
 
+    tracer = install_tracing(settings)  # process-wide: this command is the entry point
     thread = args.thread or f"run-{uuid.uuid4().hex[:8]}"
     renderer = Renderer(json_mode=args.json, verbose=args.verbose, thread_usage=args.usage)
     if args.verbose:
@@ -201,7 +203,7 @@ async def chat(args: argparse.Namespace, settings: Any, stopper: Stopper) -> int
     config = {"tags": list(args.tag), "metadata": {**metadata(args.metadata), "thread_id": thread}}
     async with await open_store(settings) as store:
         settings.output_dir.mkdir(parents=True, exist_ok=True)
-        agent = build_agent(settings, checkpointer=store.saver)
+        agent = build_agent(settings, checkpointer=store.saver, callbacks=[tracer] if tracer else [])
         for text in itertools.chain([first], turns):
             if not await stopper.run(renderer.turn(agent, text, thread, config, store)):
                 return stopper.exit_code

@@ -2,14 +2,17 @@
 
 Turn it on with the standard variables (environment or `.env`): `LANGSMITH_TRACING=true` and
 `LANGSMITH_API_KEY`, optionally `LANGSMITH_PROJECT` and `LANGSMITH_ENDPOINT` (the older `LANGCHAIN_*`
-names work too). `configure_tracing` then installs one `langsmith.Client` as the process-wide client, so
-every LangChain run (the agent, its model calls, its tools) is sent through its anonymizer.
+names work too). `build_agent` then gives its agent a tracer of its own (`agent_tracer`), whose
+`langsmith.Client` sends every run of that agent (its model calls, its tools) through the anonymizer; it
+changes nothing for the rest of the process. The entry points (the CLI, the web UI) also call
+`install_tracing`: the process-wide part (LangSmith's global client and switch, the exit flush).
 
 The anonymizer covers inputs, outputs, metadata and errors. LangSmith also keeps a model run's
 `serialized` description as is; LangChain chat models serialize their keys as references, not values.
 
-At exit, queued traces get `HUGGINGGPT_TRACE_FLUSH_SECONDS` to reach LangSmith, and no more: the client's
-background threads are daemons, so an unreachable LangSmith cannot hold the process while they retry.
+At an entry point's exit, queued traces get `HUGGINGGPT_TRACE_FLUSH_SECONDS` to reach LangSmith, and no
+more: the client's background threads are daemons, so an unreachable LangSmith cannot hold the process
+while they retry.
 """
 
 from __future__ import annotations
@@ -17,13 +20,13 @@ from __future__ import annotations
 import atexit
 import logging
 import re
-import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import langsmith
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tracers.base import BaseTracer
+from langchain_core.tracers.langchain import LangChainTracer
 
 from agent.settings import AgentSettings
 from tools.redaction import Redactor
@@ -35,8 +38,6 @@ logger = logging.getLogger(__name__)
 MAX_LIST = 64  # longer lists of numbers (embeddings, masks) are summarised
 BASE64_BLOB = re.compile(r"[A-Za-z0-9+/_\-\r\n]{512,}={0,2}")  # no spaces: never prose
 DATA_URI = re.compile(r"data:[\w.+/-]*(;[\w=.-]+)*;base64,")
-_clients: dict[tuple[Any, ...], langsmith.Client] = {}
-_exit_flush_seconds = 3.0
 
 
 def hide_bulky(data: Any) -> Any:
@@ -67,11 +68,9 @@ def scrubber(secrets: Iterable[str]) -> Callable[[Any], Any]:
     return lambda data: redact(hide_bulky(data))
 
 
-def flush_at_exit() -> None:
-    """Give queued traces at most HUGGINGGPT_TRACE_FLUSH_SECONDS, in all, to reach LangSmith."""
-    deadline = time.monotonic() + _exit_flush_seconds
-    for client in list(_clients.values()):
-        client.flush(timeout=max(0.0, deadline - time.monotonic()))
+def flush_within(client: langsmith.Client, seconds: float) -> None:
+    """Give `client`'s queued traces at most `seconds` to reach LangSmith."""
+    client.flush(timeout=max(0.0, seconds))
 
 
 def tracing_client(settings: AgentSettings) -> langsmith.Client:
@@ -84,42 +83,59 @@ def tracing_client(settings: AgentSettings) -> langsmith.Client:
     )
 
 
-def configure_tracing(settings: AgentSettings) -> langsmith.Client | None:
-    """If tracing is asked for, trace every run in this process through `tracing_client`.
+def agent_tracer(settings: AgentSettings) -> LangChainTracer | None:
+    """If tracing is asked for, a tracer for one agent's runs, sending through `tracing_client`.
 
-    Does nothing when it is not. Never raises: a client that cannot be made turns tracing off with a
-    warning, and once made, LangSmith errors stay in its background thread.
+    None when it is not, or when it cannot be (a warning says why). Never raises, and never touches
+    LangSmith's process-wide settings; once made, LangSmith errors stay in the client's background thread.
     """
     if not settings.langsmith_tracing:
         return None
     endpoint = settings.langsmith_endpoint
     if settings.langsmith_api_key is None and (endpoint is None or "smith.langchain.com" in endpoint):
         logger.warning("LANGSMITH_TRACING is true but LANGSMITH_API_KEY is not set: tracing stays off.")
-        langsmith.configure(enabled=False)
         return None
-    key = (endpoint, settings.langsmith_api_key, frozenset(known_secrets(settings)))
     try:
-        client = _clients.get(key) or _clients.setdefault(key, tracing_client(settings))
+        client = tracing_client(settings)
     except Exception as error:  # e.g. no API key for the hosted service
         logger.warning("LangSmith tracing is off: %s", error)
-        langsmith.configure(enabled=False)
         return None
-    global _exit_flush_seconds
-    _exit_flush_seconds = settings.trace_flush_seconds
-    atexit.unregister(flush_at_exit)  # registered (again) after the client's own handler, so it runs first
-    atexit.register(flush_at_exit)
+    return LangChainTracer(client=client, project_name=settings.langsmith_project)
+
+
+def install_tracing(settings: AgentSettings) -> LangChainTracer | None:
+    """The process-wide part, for entry points only (the CLI, the web UI): `agent_tracer`'s client becomes
+    LangSmith's global one (so any run of the process is scrubbed), tracing asked for but unusable is
+    switched off for the process, and at exit queued traces get HUGGINGGPT_TRACE_FLUSH_SECONDS. Returns
+    the tracer, to pass to `build_agent(callbacks=...)`."""
+    tracer = agent_tracer(settings)
+    if tracer is None:
+        if settings.langsmith_tracing:
+            langsmith.configure(enabled=False)
+        return None
     if settings.langsmith_project:
-        langsmith.configure(client=client, enabled=True, project_name=settings.langsmith_project)
+        langsmith.configure(client=tracer.client, enabled=True, project_name=settings.langsmith_project)
     else:
-        langsmith.configure(client=client, enabled=True)
-    return client
+        langsmith.configure(client=tracer.client, enabled=True)
+    # registered after the client's own exit handler, so it runs first
+    atexit.register(flush_within, tracer.client, settings.trace_flush_seconds)
+    return tracer
 
 
-def reset_tracing(flush: bool = True) -> None:
-    """Stop and forget the configured clients (flushing them first, if asked) and langsmith's settings."""
-    for client in _clients.values():
-        client.cleanup(timeout=None if flush else 0)  # stops its background threads
-    _clients.clear()
+def tracers_of(agent: Any) -> list[LangChainTracer]:
+    """The LangSmith tracers an agent from `build_agent` was given or made."""
+    callbacks = (getattr(agent, "config", None) or {}).get("callbacks") or []
+    return [handler for handler in callbacks if isinstance(handler, LangChainTracer)]
+
+
+def close_tracing(agent: Any, flush: bool = True) -> None:
+    """Stop the agent's tracers' clients (sending what is queued first, if asked)."""
+    for tracer in tracers_of(agent):
+        tracer.client.cleanup(timeout=None if flush else 0)  # stops its background threads
+
+
+def reset_tracing() -> None:
+    """Forget LangSmith's process-wide client and switch (what `install_tracing` set)."""
     langsmith.configure(client=None, enabled=None, project_name=None)
 
 

@@ -11,17 +11,13 @@ check (`ArtifactStore.save_upload`), and refuses to listen beyond loopback witho
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import mimetypes
-import os
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no version check, no telemetry
 
 import gradio as gr
 from langchain_core.messages import BaseMessage, HumanMessage
@@ -41,6 +37,7 @@ from agent.events import (
     replay,
     run_turn,
 )
+from agent.lazy_agent import LazyAgent
 from agent.settings import THREAD_NAME, AgentSettings, MissingSetting
 from agent.store import ConversationStore
 from agent.usage import USAGE_KEY, Usage, thread_usages, total, usage_line
@@ -273,51 +270,38 @@ def history_view(session: Session, messages: Sequence[BaseMessage]) -> None:
 
 
 class WebApp:
-    """The Gradio app around one agent; `model`/`tools` are passed to `build_agent` (tests)."""
+    """The Gradio app around one agent; `model`/`tools` are passed to `build_agent` (tests), `callbacks` too
+    (the command's LangSmith tracer)."""
 
-    def __init__(self, settings: AgentSettings, *, model: Any = None, tools: Any = None) -> None:
+    def __init__(
+        self, settings: AgentSettings, *, model: Any = None, tools: Any = None, callbacks: Sequence[Any] = ()
+    ) -> None:
         self.settings = settings
-        self.model = model
-        self.tools = tools
         self.problem: str | None = None
         try:
             settings.require_keys()
         except MissingSetting as error:
             self.problem = str(error)
-        self._agent: Any = None
+        self.lazy = LazyAgent(settings, model=model, tools=tools, callbacks=callbacks)
         self.uploads = ArtifactStore(settings)
-        self.store: ConversationStore | None = None
-        self._lock: asyncio.Lock | None = None
         self.demo = self._blocks()
+
+    @property
+    def store(self) -> ConversationStore | None:
+        """The conversation store, once the agent is built."""
+        return self.lazy.store
 
     async def agent(self) -> Any:
         """The agent, built on first use in the server's event loop, on the conversation store."""
-        if self._agent is not None:
-            return self._agent
-        self._lock = self._lock or asyncio.Lock()
-        async with self._lock:
-            if self._agent is None:
-                from agent.build import build_agent
-                from agent.store import open_store
-
-                self.store = await open_store(self.settings)
-                self.settings.output_dir.mkdir(parents=True, exist_ok=True)
-                self._agent = build_agent(
-                    self.settings, model=self.model, tools=self.tools, checkpointer=self.store.saver
-                )
-        return self._agent
+        return await self.lazy.get()
 
     def close(self) -> None:
-        """Let go of the store from outside the server's loop (at exit)."""
-        if self.store is not None:
-            self.store.close()
-            self.store = None
+        """Let go of the store and the toolkit from outside the server's loop (at exit)."""
+        self.lazy.close()
 
     async def aclose(self) -> None:
-        """Close the store from inside the loop that opened it."""
-        if self.store is not None:
-            await self.store.aclose()
-            self.store = None
+        """Close the store and the toolkit from inside the loop that opened them."""
+        await self.lazy.aclose()
 
     def save_uploads(self, paths: Sequence[str], key: str) -> list[str]:
         """Keep the files attached to a message under `<output_dir>/uploads/<thread key>/`, where the tools

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from typing import TYPE_CHECKING
@@ -43,11 +44,16 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"{program_name()}: {describe_error(error)}", file=sys.stderr)
         return EXIT_USAGE
+    # Process-wide setup is this command's, not the UI module's: no version check or telemetry from
+    # Gradio (read when its Blocks are made), LangSmith's global client and exit flush.
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from agent.tracing import install_tracing
     from agent.web import WebApp
 
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop is Ctrl-C's twin
 
-    app = WebApp(settings)  # a missing key is shown on the page, not here
+    tracer = install_tracing(settings)
+    app = WebApp(settings, callbacks=[tracer] if tracer else [])  # a missing key is shown on the page
     if app.problem:
         print(f"{program_name()}: {app.problem}", file=sys.stderr)
     try:

@@ -70,9 +70,9 @@ def cold() -> dict[str, Any]:
     after_imports = rss_mb()
     message = by_name["sentence_similarity"].invoke(similarity_call())
     done = time.perf_counter()
-    from tools.inference.local.models import MODELS
+    loaded = by_name["sentence_similarity"].backend.local.models  # this toolkit's loaded models
 
-    return {"imports": imported - started, "first_call": done - imported, "load": MODELS.records[0].seconds,
+    return {"imports": imported - started, "first_call": done - imported, "load": loaded.records[0].seconds,
             "rss_start": before, "rss_imports": after_imports, "rss_loaded": rss_mb(),
             "score": message.artifact["data"]["scores"][0]}  # fmt: skip
 

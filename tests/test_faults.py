@@ -37,7 +37,7 @@ from PIL import Image
 
 from agent import AgentSettings, TurnSummary, build_agent, run_turn
 from agent.events import TurnDone
-from agent.tracing import reset_tracing
+from agent.tracing import close_tracing, reset_tracing
 from tests import scenarios
 from tests.stand_ins import media
 from tests.stand_ins.hf import HFStandIn
@@ -329,6 +329,7 @@ async def play(scenario: Scenario, config: AgentSettings, thread: str) -> list[T
         async for event in run_turn(agent, text, thread=thread):
             if isinstance(event, TurnDone):
                 turns.append(event.summary)
+    close_tracing(agent)  # its queued runs sent, its LangSmith client stopped (if tracing is on)
     return turns
 
 
@@ -447,7 +448,7 @@ async def test_trace_records_failed_attempts_and_serving_models(
         runs = await asyncio.gather(*(play(s, config, f"trace-{s.name}") for s in SCENARIOS[2:]))
         wait_for_all_tracers()
     finally:
-        reset_tracing(flush=False)
+        reset_tracing()
     from_summary = sorted(
         (c["name"], c["model"], tuple(f["model"] for f in c["failed_attempts"]))
         for turns in runs for turn in turns for c in turn.tool_calls if c["status"] == "ok"
@@ -473,7 +474,7 @@ async def test_failed_call_lists_its_failed_attempts(
         (turn,) = await play(FAILING, settings(tmp_path / "outputs"), "failed-attempts")
         wait_for_all_tracers()
     finally:
-        reset_tracing(flush=False)
+        reset_tracing()
     (failed,) = turn.failed
     live = [m for m in hf.models("object-detection")
             if any(v.get("status") == "live" for v in m["inferenceProviderMapping"].values())]  # fmt: skip

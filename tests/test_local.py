@@ -34,7 +34,6 @@ from tests.stand_ins import media
 from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.openai_api import OpenAIStandIn
 from tools import HFSettings, HuggingFaceToolkit
-from tools.inference.local.models import MODELS
 from tools.inference.models import Attempt
 from tools.inference.usage import RequestCounter
 from tools.tasks.table import get_spec
@@ -111,8 +110,9 @@ def ok(message: Any) -> ToolMessage:
     return message
 
 
-def loads_of(folder: Path | str) -> int:
-    return [record.model for record in MODELS.records].count(str(folder))
+def loads_of(owner: Any, folder: Path | str) -> int:
+    """How many times the toolkit's (or tool's) backend loaded the model in `folder`."""
+    return [record.model for record in owner.backend.local.models.records].count(str(folder))
 
 
 def shape(value: Any) -> Any:
@@ -170,7 +170,7 @@ async def test_feature_extraction_is_the_pooled_normalised_sentence_embedding(wo
         await compare.ainvoke(call(compare, sentence=README_TRANSCRIPT, other_sentences=[README_OTHER]))
     )
     assert scores.artifact["data"]["scores"] == [round(float(vectors[0] @ vectors[1]), 4)]
-    assert loads_of(local_models.minilm()) == 1  # both tasks share the loaded model
+    assert loads_of(kit, local_models.minilm()) == 1  # both tasks share the loaded model
 
 
 # ---- every other task: tiny models with known answers, the router's shape ----
@@ -243,7 +243,7 @@ async def test_eight_calls_at_once_load_a_model_once(
     tiny: dict[str, Path], tmp_path: Path, workdir: Path
 ) -> None:
     folder = shutil.copytree(tiny["text-classification"], tmp_path / "fresh-classifier")
-    tool = tool_of(toolkit("local", {"text-classification": folder}), "text-classification")
+    classifier = tool = tool_of(toolkit("local", {"text-classification": folder}), "text-classification")
     messages = await asyncio.gather(*(tool.ainvoke(call(tool, text=f"{n} sheep")) for n in range(8)))
     assert [ok(m).artifact["data"]["labels"][0]["label"] for m in messages] == ["POSITIVE"] * 8
     # and from eight threads, on a model not loaded yet
@@ -257,7 +257,7 @@ async def test_eight_calls_at_once_load_a_model_once(
     for thread in threads:
         thread.join()
     assert len(results) == 8 and all(ok(r).artifact["provider"] == "local" for r in results)
-    assert loads_of(tmp_path / "fresh-classifier") == 1 and loads_of(folder) == 1
+    assert loads_of(classifier, tmp_path / "fresh-classifier") == 1 and loads_of(tool, folder) == 1
 
 
 def test_a_load_past_the_timeout_fails_and_goes_on(
@@ -272,11 +272,12 @@ def test_a_load_past_the_timeout_fails_and_goes_on(
         "(it goes on loading: try again shortly)."
     )
     deadline = time.monotonic() + 60
-    while not loads_of(folder) and time.monotonic() < deadline:
+    while not loads_of(hasty, folder) and time.monotonic() < deadline:
         time.sleep(0.05)
     patient = tool_of(toolkit("local", {"image-classification": folder}), "image-classification")
+    patient.backend.local.models = hasty.backend.local.models  # the same loaded models, a longer timeout
     assert ok(patient.invoke(call(patient, image="sheep.png"))).artifact["provider"] == "local"
-    assert loads_of(folder) == 1  # the load that timed out is the one the next call used
+    assert loads_of(patient, folder) == 1  # the load that timed out is the one the next call used
 
 
 def test_local_mode_refuses_an_input_over_the_model_limit(tiny: dict[str, Path], workdir: Path) -> None:

@@ -736,4 +736,4 @@ def _no_stray_tracing() -> Iterator[None]:
     yield
     from agent.tracing import reset_tracing
 
-    reset_tracing(flush=False)
+    reset_tracing()

@@ -17,16 +17,26 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import langsmith
 import pytest
 from langchain_core.callbacks import CallbackManager
 from langchain_core.tracers.context import collect_runs
-from langchain_core.tracers.langchain import LangChainTracer, wait_for_all_tracers
+from langchain_core.tracers.langchain import LangChainTracer
 from langgraph.checkpoint.memory import InMemorySaver
+from langsmith.run_trees import get_cached_client
 
 from agent import build_agent, run_turn
 from agent.events import TurnSummary
 from agent.settings import AgentSettings
-from agent.tracing import configure_tracing, hide_bulky, reset_tracing, scrubber
+from agent.tracing import (
+    agent_tracer,
+    close_tracing,
+    hide_bulky,
+    install_tracing,
+    reset_tracing,
+    scrubber,
+    tracers_of,
+)
 from tests.fakes import ScriptedModel
 from tests.stand_ins.langsmith_api import LangSmithStandIn
 from tests.stand_ins.langsmith_plugin import LANGSMITH_TEST_KEY, LANGSMITH_TEST_PROJECT
@@ -41,7 +51,7 @@ ROOT_KEYS = ("thread_id", "llm_model", "experiment")
 @pytest.fixture(autouse=True)
 def _forget_clients():
     yield
-    reset_tracing(flush=False)
+    reset_tracing()
 
 
 async def run(agent: Any, text: str, thread: str, config: dict[str, Any] | None = None) -> TurnSummary:
@@ -86,7 +96,7 @@ async def test_agent_run_is_one_readable_tree_without_secrets(
     config = {"tags": ["experiment:tracing"], "metadata": {"experiment": "tracing-test"}}
 
     summary = await run(agent, "Draw three sheep and tell me the mood of my sentence.", "sheep-1", config)
-    wait_for_all_tracers()
+    close_tracing(agent)  # its queued runs sent
 
     assert [c["status"] for c in summary.tool_calls] == ["ok", "ok"], summary.tool_calls
     print(ls.tree(ROOT_KEYS + TOOL_KEYS))  # the captured tree, for the record (-s)
@@ -153,7 +163,7 @@ async def test_a_plan_is_one_tool_run_with_a_child_run_per_step(
     agent = build_agent(settings, checkpointer=InMemorySaver())
     config = {"tags": ["experiment:plans"], "metadata": {"experiment": "plan-test"}}
     summary = await run(agent, "Draw three sheep and caption the picture.", "plan-1", config)
-    wait_for_all_tracers()
+    close_tracing(agent)  # its queued runs sent
     assert [(c["name"], c["status"]) for c in summary.tool_calls] == [
         ("text_to_image", "ok"),
         ("image_to_text", "ok"),
@@ -181,7 +191,7 @@ async def test_tracing_is_off_by_default(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no developer .env
     settings = AgentSettings.from_env(output_dir=tmp_path)
-    assert configure_tracing(settings) is None
+    assert agent_tracer(settings) is None and install_tracing(settings) is None
     agent = build_agent(settings, model=ScriptedModel(turns=["Hello."]), tools=[])
     assert (await run(agent, "hi", "t")).answer == "Hello."
     handlers = CallbackManager.configure().handlers
@@ -201,7 +211,7 @@ async def test_legacy_variables_and_env_file(
     monkeypatch.chdir(tmp_path)
     agent = build_agent(AgentSettings.from_env(output_dir=tmp_path), model=ScriptedModel(turns=["Hi."]))
     await run(agent, "hello", "legacy-thread")
-    wait_for_all_tracers()
+    close_tracing(agent)  # its queued runs sent
     roots = [r for r in ls.runs().values() if not r.get("parent_run_id")]
     assert [r["name"] for r in roots] == ["hugginggpt"]
     assert roots[0]["session_name"] == "legacy"
@@ -250,7 +260,7 @@ async def test_langsmith_outage_never_breaks_a_run(
     started = time.monotonic()
     assert (await run(agent, "hello", "down")).answer == "Fine."
     assert time.monotonic() - started < 5  # nothing waits for LangSmith
-    reset_tracing(flush=False)
+    close_tracing(agent, flush=False)
     if outage == "connection-refused":
         recovered.enter_context(server)
     server.down = False
@@ -260,10 +270,58 @@ async def test_missing_api_key_leaves_tracing_off(
     no_langsmith, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("LANGSMITH_TRACING", "true")
+    settings = AgentSettings.from_env(output_dir=tmp_path)
     with caplog.at_level(logging.WARNING, logger="agent.tracing"):
-        agent = build_agent(AgentSettings.from_env(output_dir=tmp_path), model=ScriptedModel(turns=["Ok."]))
+        assert install_tracing(settings) is None  # an entry point: tracing off for the whole process
     assert "LANGSMITH_API_KEY is not set" in caplog.text
+    assert langsmith.get_tracing_context()["enabled"] is False
+    agent = build_agent(settings, model=ScriptedModel(turns=["Ok."]))
+    assert tracers_of(agent) == []
     assert (await run(agent, "hello", "nokey")).answer == "Ok."
+
+
+def process_tracing() -> dict[str, Any]:
+    """LangSmith's process-wide tracing settings, and the client its runs fall back to."""
+    context = langsmith.get_tracing_context()
+    return {
+        "enabled": context["enabled"],
+        "project_name": context["project_name"],
+        "client": get_cached_client(),
+    }
+
+
+async def test_build_agent_leaves_langsmith_process_settings_alone(
+    langsmith_stand_in: LangSmithStandIn, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An embedded `build_agent` traces its own runs, scrubbed, through a tracer of its own; LangSmith's
+    process-wide client and switch stay as they were, with tracing on, off or unusable."""
+    before = process_tracing()
+    agent = build_agent(AgentSettings.from_env(output_dir=tmp_path), model=ScriptedModel(turns=["Hi."]))
+    (tracer,) = tracers_of(agent)
+    assert process_tracing() == before and tracer.client is not before["client"]
+    await run(agent, f"hello {PLANTED}", "embedded")
+    close_tracing(agent)  # its queued runs sent
+    captured = langsmith_stand_in.captured_bytes()
+    assert b"hello" in captured and PLANTED.encode() not in captured  # traced by the agent's scrubbing client
+    unusable = AgentSettings.from_env(output_dir=tmp_path, langsmith_endpoint=None, langsmith_api_key=None)
+    with caplog.at_level(logging.WARNING, logger="agent.tracing"):
+        assert tracers_of(build_agent(unusable, model=ScriptedModel(turns=["Hi."]), tools=[])) == []
+    assert "LANGSMITH_API_KEY is not set" in caplog.text and process_tracing() == before
+
+
+def test_install_tracing_is_the_entry_points_process_wide_setup(langsmith_stand_in: LangSmithStandIn,
+                                                                tmp_path: Path) -> None:  # fmt: skip
+    """What only entry points do: LangSmith's global client becomes the scrubbing one, and an exit flush."""
+    tracer = install_tracing(AgentSettings.from_env(output_dir=tmp_path))
+    assert tracer is not None
+    assert process_tracing() == {
+        "enabled": True,
+        "client": tracer.client,
+        "project_name": LANGSMITH_TEST_PROJECT,
+    }
+    agent = build_agent(AgentSettings.from_env(output_dir=tmp_path), model=ScriptedModel(turns=["Hi."]),
+                        tools=[], callbacks=[tracer])  # fmt: skip
+    assert tracers_of(agent) == [tracer]  # the given tracer, no second client
 
 
 def test_scrubber_hides_secrets_and_bytes() -> None:

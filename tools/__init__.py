@@ -48,6 +48,16 @@ class HuggingFaceToolkit(BaseToolkit):
             self._backend = Backend(self.settings or HFSettings.from_env())
         return self._backend
 
+    def close(self) -> None:
+        """Let go of what the tools share: worker pools and loaded local models (see `Backend.close`)."""
+        if self._backend is not None:
+            self._backend.close()
+
+    async def aclose(self) -> None:
+        """`close`, and close the HTTP clients this event loop opened."""
+        if self._backend is not None:
+            await self._backend.aclose()
+
     def specs(self) -> list[TaskSpec]:
         """The tasks asked for, or every task an inference provider can serve (no tool that cannot run)."""
         if self.tasks:

@@ -16,6 +16,7 @@ from typing_extensions import TypedDict
 
 from agent.errors import describe_error
 from agent.events import Event, TurnDone, TurnSummary, run_turn
+from agent.lazy_agent import LazyAgent
 from agent.settings import THREAD_NAME, AgentSettings
 from agent.store import ConversationStore
 
@@ -118,33 +119,15 @@ class RemoteAgent:
 
     def __init__(self, settings: AgentSettings, *, model: Any = None, tools: Any = None) -> None:
         self.settings = settings
-        self.model, self.tools = model, tools
         self.shelf = MediaShelf()
-        self._agent: Any = None
-        self.store: ConversationStore | None = None
-        self._lock: asyncio.Lock | None = None
+        self.lazy = LazyAgent(settings, model=model, tools=tools)
+
+    @property
+    def store(self) -> ConversationStore | None:
+        return self.lazy.store
 
     async def agent(self) -> Any:
-        if self._agent is not None:
-            return self._agent
-        self._lock = self._lock or asyncio.Lock()
-        async with self._lock:
-            if self._agent is None:
-                from agent.build import build_agent
-                from agent.store import open_store
-
-                # LangGraph's dev server refuses blocking calls in its event loop: files off the loop.
-                self.settings.require_keys()
-                await asyncio.to_thread(self.settings.output_dir.mkdir, parents=True, exist_ok=True)
-                self.store = await open_store(self.settings)
-                self._agent = await asyncio.to_thread(
-                    build_agent,
-                    self.settings,
-                    model=self.model,
-                    tools=self.tools,
-                    checkpointer=self.store.saver,
-                )
-        return self._agent
+        return await self.lazy.get()
 
     async def turn(self, text: str, thread: str) -> AsyncIterator[Event]:
         """The turn's events, ending with `TurnDone`; any failure is `TurnFailed` with one sentence."""
@@ -171,6 +154,4 @@ class RemoteAgent:
         raise TurnFailed("the turn ended without an answer.")
 
     async def aclose(self) -> None:
-        if self.store is not None:
-            await self.store.aclose()
-            self.store = None
+        await self.lazy.aclose()

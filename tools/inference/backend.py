@@ -13,7 +13,8 @@ from tools.settings import HFSettings
 
 @dataclass
 class Backend:
-    """Made once per toolkit; every tool of it holds the same one."""
+    """Made once per toolkit; every tool of it holds the same one. It owns its worker pools (the router's
+    offloaded calls, the local models' workers) and loaded local models: `close` or `aclose` lets them go."""
 
     settings: HFSettings
     store: ArtifactStore = field(init=False)
@@ -31,6 +32,12 @@ class Backend:
         """Where `attempt` runs: on this machine for provider `local`, else on the HF router."""
         return self.local if attempt.provider == LOCAL else self.router
 
+    def close(self) -> None:
+        """Shut the worker pools and drop the loaded local models (pools are made again if used later)."""
+        self.router.close()
+        self.local.close()
+
     async def aclose(self) -> None:
-        """Close the HTTP clients this event loop opened (they are also closed when the loop ends)."""
+        """`close`, and close the HTTP clients this event loop opened (also closed when the loop ends)."""
         await self.router.aclose()
+        self.close()

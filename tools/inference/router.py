@@ -13,13 +13,14 @@ from typing import Any
 from huggingface_hub import AsyncInferenceClient, InferenceClient
 
 from tools.inference.models import Attempt, with_deadline
+from tools.inference.pools import OwnedPool
 from tools.settings import HFSettings
 from tools.tasks.table import TaskSpec
 from tools.upstream import fetch_provider_mapping, get_provider_helper
 
 # Offloaded calls (video jobs the sync client polls, for minutes) get threads of their own: on the loop's
 # default executor (min(32, cores + 4) threads) a few of them would stall every other tool's short hops.
-_OFFLOADED = ThreadPoolExecutor(max_workers=64, thread_name_prefix="hf-offloaded")
+OFFLOAD_WORKERS = 64
 _Clients = dict[str, AsyncInferenceClient]
 
 
@@ -29,13 +30,23 @@ class Router:
     A fresh client per call would build a new HTTP client each time (a TLS context: the CA bundle is read,
     30-100 ms on the event loop) and open a new connection; reused, its connection pool stays warm. Kept
     per loop, since pooled connections belong to the loop that opened them, and closed when the loop shuts
-    down (or by `aclose`).
+    down (or by `aclose`). Offloaded calls run on this router's own thread pool, made on first use and
+    shut by `close`.
     """
 
     def __init__(self, settings: HFSettings) -> None:
         self.settings = settings
         self._clients: dict[asyncio.AbstractEventLoop, tuple[_Clients, AsyncIterator[None]]] = {}
         self._lock = threading.Lock()
+        self._offloaded = OwnedPool(lambda: OFFLOAD_WORKERS, "hf-offloaded")
+
+    def offloaded(self) -> ThreadPoolExecutor:
+        """The pool offloaded calls run on (made on first use, again after `close`)."""
+        return self._offloaded.get()
+
+    def close(self) -> None:
+        """Shut the offloaded calls' pool: queued calls are cancelled, running ones finish on their own."""
+        self._offloaded.close()
 
     def call(self, spec: TaskSpec, attempt: Attempt, args: dict[str, Any]) -> Any:
         """The client call, blocking."""
@@ -45,9 +56,9 @@ class Router:
 
     async def acall(self, spec: TaskSpec, attempt: Attempt, args: dict[str, Any]) -> Any:
         """The client call, without blocking the event loop."""
-        if spec.offload:  # like asyncio.to_thread (context kept), on the pool above
+        if spec.offload:  # like asyncio.to_thread (context kept), on this router's own pool
             call = functools.partial(contextvars.copy_context().run, self.call, spec, attempt, args)
-            return await asyncio.get_running_loop().run_in_executor(_OFFLOADED, call)
+            return await asyncio.get_running_loop().run_in_executor(self.offloaded(), call)
         await asyncio.to_thread(self._warm, spec, attempt)
         client = await self._client(attempt.provider)
         return await getattr(client, spec.name)(**args, model=attempt.model)

@@ -66,4 +66,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: calls in flight cancelled, the port released
         pass
+    finally:
+        toolkit.close()  # its worker pools and loaded local models
     return EXIT_OK

@@ -2,8 +2,8 @@
 
 `LocalBackend.call(spec, attempt, sent)` (and `acall`, for the event loop) answers like the router's client
 call for the task, with the same huggingface_hub types, so fallback, errors, traces and the renderers need
-nothing new. Each model is loaded once per process and kept (one load even when many calls arrive at
-once), on a thread of its own, and waited for at most HUGGINGGPT_TIMEOUT; calls run on a pool of worker
+nothing new. Each model is loaded once per backend (that is, per toolkit) and kept until the backend is
+closed (one load even when many calls arrive at once), on a thread of its own, and waited for at most HUGGINGGPT_TIMEOUT; calls run on a pool of worker
 threads, off the event loop, and take turns on each model. Every failure is a failed attempt in one
 sentence (tools/inference/errors.py `AttemptFailed`), so hybrid mode falls back to the router.
 
@@ -29,6 +29,7 @@ from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 from tools.inference.errors import AttemptFailed, Cause, Failure, classify
 from tools.inference.local.tasks import LOCAL_TASKS, LocalTask
 from tools.inference.models import Attempt
+from tools.inference.pools import OwnedPool
 from tools.settings import HFSettings
 from tools.tasks.table import TaskSpec
 from tools.text import shorten
@@ -49,8 +50,8 @@ class LoadRecord:
     seconds: float
 
 
-class _Models:
-    """The process's loaded models: one load per (kind, model, device), kept for the process's life."""
+class LoadedModels:
+    """One backend's loaded models: one load per (kind, model, device), kept until `clear`."""
 
     def __init__(self) -> None:
         self._loads: dict[tuple[str, str, str], Future[Loaded]] = {}
@@ -69,8 +70,11 @@ class _Models:
             raise AttemptFailed(Failure(Cause.TIMEOUT, f"the local model did not load within {timeout:g} s "
                                         "(it goes on loading: try again shortly)")) from None  # fmt: skip
 
-
-MODELS = _Models()
+    def clear(self) -> None:
+        """Let go of every loaded model (a load still running finishes into nothing)."""
+        with self._guard:
+            self._loads.clear()
+            self.records.clear()
 
 
 def _folder_like(ref: str) -> bool:
@@ -116,8 +120,8 @@ class LocalBackend:
 
     def __init__(self, settings: HFSettings) -> None:
         self.settings = settings
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
+        self.models = LoadedModels()
+        self._pool = OwnedPool(lambda: self.workers, "hf-local")
 
     @property
     def workers(self) -> int:
@@ -126,10 +130,13 @@ class LocalBackend:
 
     @property
     def pool(self) -> ThreadPoolExecutor:
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="hf-local")
-            return self._pool
+        """The worker threads local calls run on (made on first use, again after `close`)."""
+        return self._pool.get()
+
+    def close(self) -> None:
+        """Shut the worker pool (queued calls are cancelled, running ones finish) and drop the loaded models."""
+        self._pool.close()
+        self.models.clear()
 
     def resolve(self, ref: str) -> Path:
         """A folder as given, or a Hub id's snapshot in the local HF cache (downloaded only if allowed)."""
@@ -161,10 +168,10 @@ class LocalBackend:
             except BaseException as error:
                 future.set_exception(_load_failure(error, spec.task, ref, self.settings.timeout))
             else:
-                MODELS.records.append(LoadRecord(ref, str(folder), round(time.monotonic() - started, 3)))
+                self.models.records.append(LoadRecord(ref, str(folder), round(time.monotonic() - started, 3)))
                 future.set_result(loaded)
 
-        return MODELS.get((kind, ref, device), load, self.settings.timeout, deadline)
+        return self.models.get((kind, ref, device), load, self.settings.timeout, deadline)
 
     def _work(self, spec: TaskSpec, attempt: Attempt, sent: dict[str, Any], deadline: float) -> Any:
         row = LOCAL_TASKS[spec.task]
