@@ -49,7 +49,7 @@ class HuggingFaceToolkit(BaseToolkit):
         return self._backend
 
     def close(self) -> None:
-        """Let go of what the tools share: worker pools and loaded local models (see `Backend.close`)."""
+        """Let go of what the tools share: worker pools, loaded local models, MCP servers (`Backend.close`)."""
         if self._backend is not None:
             self._backend.close()
 
@@ -66,13 +66,13 @@ class HuggingFaceToolkit(BaseToolkit):
 
     def get_tools(self) -> list[BaseTool]:
         """The task tools, the tools of other MCP servers (`HUGGINGGPT_MCP_SERVERS`: started here, once per
-        process), then `find_models` and `run_plan` (a task graph of those tools in one call)."""
+        toolkit, stopped by `close`), then `find_models` and `run_plan` (a task graph of those tools in one call)."""
         tasks: list[BaseTool] = [HFTaskTool(spec, self.backend) for spec in self.specs()]
         own = {t.name for t in tasks} | {"find_models", PLAN_TOOL}
         if self.include_foreign and self.backend.settings.mcp_servers is not None:
             from tools.mcp_client.servers import foreign_tools  # the mcp client loads only then
 
-            tasks += foreign_tools(self.backend.settings, self.backend.store, own)
+            tasks += foreign_tools(self.backend.settings, self.backend.store, self.backend.sessions, own)
         tools = list(tasks)
         if self.include_find_models:
             tools.append(FindModelsTool(backend=self.backend))

@@ -1,5 +1,5 @@
-"""The configured servers' tools: each server started and listed once per process, the failing ones left
-out with a warning."""
+"""The configured servers' tools: each server started and listed once per toolkit (on its `Sessions`), the
+failing ones left out with a warning."""
 
 from __future__ import annotations
 
@@ -12,13 +12,12 @@ from langchain_core.tools import BaseTool
 
 from tools.files.artifacts import ArtifactStore
 from tools.mcp_client.config import ServerEntry, load_servers
-from tools.mcp_client.sessions import connection, on_sessions_loop_sync
+from tools.mcp_client.sessions import Sessions
 from tools.mcp_client.tool import MCPTool, input_schema, tool_name
 from tools.settings import HFSettings
 from tools.text import quoted, shorten
 
 log = logging.getLogger(__name__)
-_listed: dict[str, list[types.Tool]] = {}  # per server (entry key): its tools, listed once per process
 
 
 def _reason(error: BaseException, timeout: float) -> str:
@@ -29,33 +28,42 @@ def _reason(error: BaseException, timeout: float) -> str:
     return shorten(f"{type(error).__name__}: {error}", 200)
 
 
-async def _list(entries: list[ServerEntry], timeout: float) -> list[list[types.Tool] | BaseException]:
-    return await asyncio.gather(*(connection(e).list_tools(timeout) for e in entries), return_exceptions=True)
+async def _list(
+    sessions: Sessions, entries: list[ServerEntry], timeout: float
+) -> list[list[types.Tool] | BaseException]:
+    listing = (sessions.connection(e).list_tools(timeout) for e in entries)
+    return await asyncio.gather(*listing, return_exceptions=True)
 
 
-def listed_tools(entries: list[ServerEntry], timeout: float) -> dict[str, list[types.Tool]]:
-    """Each server's tools (started and listed at once, the first time); a server that fails to start
-    or to list is left out with one warning naming it."""
-    missing = [e for e in entries if e.key() not in _listed]
+def listed_tools(
+    sessions: Sessions, entries: list[ServerEntry], timeout: float
+) -> dict[str, list[types.Tool]]:
+    """Each server's tools (started and listed at once, the first time on `sessions`); a server that fails
+    to start or to list is left out with one warning naming it."""
+    listed = sessions.listed
+    missing = [e for e in entries if e.key() not in listed]
     if missing:
-        results = on_sessions_loop_sync(_list(missing, timeout), timeout + 15)
+        results = sessions.run_sync(_list(sessions, missing, timeout), timeout + 15)
         for entry, result in zip(missing, results, strict=True):
             if isinstance(result, BaseException):
                 log.warning(
                     "MCP server %s is left out: %s.", quoted(entry.name, 40), _reason(result, timeout)
                 )
             else:
-                _listed[entry.key()] = result
-    return {e.name: _listed[e.key()] for e in entries if e.key() in _listed}
+                listed[entry.key()] = result
+    return {e.name: listed[e.key()] for e in entries if e.key() in listed}
 
 
-def foreign_tools(settings: HFSettings, store: ArtifactStore, reserved: Collection[str]) -> list[BaseTool]:
-    """The tools of every server in `settings.mcp_servers`, named `<server>__<tool>`, never one of
-    `reserved` (the project's own tools); `ServersConfigError` for an unusable file."""
+def foreign_tools(
+    settings: HFSettings, store: ArtifactStore, sessions: Sessions, reserved: Collection[str]
+) -> list[BaseTool]:
+    """The tools of every server in `settings.mcp_servers`, on `sessions` (their owner's), named
+    `<server>__<tool>`, never one of `reserved` (the project's own tools); `ServersConfigError` for an
+    unusable file."""
     if settings.mcp_servers is None:
         return []
     entries = load_servers(settings.mcp_servers)
-    by_server = listed_tools(entries, settings.mcp_call_timeout)
+    by_server = listed_tools(sessions, entries, settings.mcp_call_timeout)
     taken, made = set(reserved), list[BaseTool]()
     for entry in entries:
         for tool in by_server.get(entry.name, []):
@@ -64,5 +72,6 @@ def foreign_tools(settings: HFSettings, store: ArtifactStore, reserved: Collecti
                 log.warning("MCP tool %s of %s is left out: its input schema is too large.",
                             quoted(tool.name, 60), quoted(entry.name, 40))  # fmt: skip
                 continue
-            made.append(MCPTool.of(entry, tool, schema, tool_name(entry, tool.name, taken), store, settings))
+            name = tool_name(entry, tool.name, taken)
+            made.append(MCPTool.of(entry, tool, schema, name, store, settings, sessions))
     return made

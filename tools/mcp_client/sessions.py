@@ -1,18 +1,18 @@
-"""One MCP session per configured server and process: started on first use, started again after it died,
-closed when the process exits.
+"""The MCP sessions of one owner (a toolkit's `Backend`): one session per configured server, started on
+first use, started again after it died, closed with the owner, and at exit if nobody closed it.
 
-Every session lives on one event loop of its own, in a daemon thread, because the SDK's sessions (anyio
-task groups) must be opened and closed in one task of one loop, while tools are called from whatever loop
-the agent, the web UI or a sync caller runs. Callers wait on that loop's futures; cancelling the wait
+A `Sessions` runs every session on an event loop of its own, in a daemon thread, because the SDK's sessions
+(anyio task groups) must be opened and closed in one task of one loop, while tools are called from whatever
+loop the agent, the web UI or a sync caller runs. Callers wait on that loop's futures; cancelling the wait
 (Ctrl-C) cancels the call there.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import concurrent.futures
 import threading
+import weakref
 from collections.abc import Coroutine
 from contextlib import AsyncExitStack, suppress
 from typing import Any, TypeVar
@@ -28,7 +28,7 @@ from mcp_types import CONNECTION_CLOSED
 from tools.mcp_client.config import ServerEntry
 
 T = TypeVar("T")
-CLOSE_TIMEOUT = 10.0  # seconds to close every session at exit (the SDK stops a stdio server within ~6 s)
+CLOSE_TIMEOUT = 10.0  # seconds to close every session (the SDK stops a stdio server within ~6 s)
 MAX_PAGES = 20  # tools/list pages read from one server
 
 
@@ -37,67 +37,103 @@ class ServerGone(Exception):
 
 
 class _LoopThread:
-    """The event loop every MCP session of this process runs on."""
+    """The event loop the sessions of one `Sessions` run on; it ends when stopped."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="mcp-client", daemon=True)
+        self.thread = threading.Thread(target=self._run, name="mcp-client", daemon=True)
         self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.close()
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
 
-_lock = threading.Lock()
-_loop: _LoopThread | None = None
-_connections: dict[str, Connection] = {}
+class _Open:
+    """What a `Sessions` has open: its loop thread and its connections. Kept apart from the `Sessions` so
+    that the finalizer closing them at exit (or when the `Sessions` is dropped) holds no reference to it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.loop: _LoopThread | None = None
+        self.connections: dict[str, Connection] = {}
+
+    def running(self) -> _LoopThread:
+        with self.lock:
+            if self.loop is None:
+                self.loop = _LoopThread()
+            return self.loop
+
+    def connection(self, entry: ServerEntry) -> Connection:
+        with self.lock:
+            found = self.connections.get(entry.key())
+            if found is None:
+                found = self.connections[entry.key()] = Connection(entry)
+            return found
+
+    def close(self) -> None:
+        """Close every session (stdio servers are stopped) and end the loop thread; safe to call again."""
+        with self.lock:
+            loop, opened = self.loop, list(self.connections.values())
+            self.loop, self.connections = None, {}
+        if loop is None:
+            return
+
+        async def close() -> None:
+            await asyncio.gather(*(c.close() for c in opened), return_exceptions=True)
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:  # calls still running on this loop end here
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+
+        with suppress(RuntimeError):  # the loop already ended (after the interpreter's shutdown began)
+            closing = loop.submit(close())
+            closing.add_done_callback(lambda _: loop.loop.call_soon_threadsafe(loop.loop.stop))
+            if threading.current_thread() is not loop.thread:  # on the loop itself it cannot be waited for
+                with suppress(concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
+                    closing.result(CLOSE_TIMEOUT)
+                loop.thread.join(CLOSE_TIMEOUT)
 
 
-def _loop_thread() -> _LoopThread:
-    global _loop
-    with _lock:
-        if _loop is None:
-            _loop = _LoopThread()
-            atexit.register(close_all)
-        return _loop
+class Sessions:
+    """The sessions of one owner, one per server (by `ServerEntry.key`), and the tools each listed. Nothing
+    starts until used; `close` stops the servers (a later call starts them again); a `Sessions` nobody closed
+    is closed when it is dropped or, at the latest, when the process exits."""
 
+    def __init__(self) -> None:
+        self._open = _Open()
+        self._finalizer = weakref.finalize(self, self._open.close)
+        self.listed: dict[str, list[types.Tool]] = {}  # per server (entry key): its tools, listed once
 
-async def on_sessions_loop(coro: Coroutine[Any, Any, T]) -> T:
-    """Await `coro` on the sessions' loop from any other loop; cancelling this cancels it there."""
-    return await asyncio.wrap_future(_loop_thread().submit(coro))
+    def connection(self, entry: ServerEntry) -> Connection:
+        """The one connection to `entry`'s server (not started until used)."""
+        return self._open.connection(entry)
 
+    async def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Await `coro` on the sessions' loop from any other loop; cancelling this cancels it there."""
+        return await asyncio.wrap_future(self._open.running().submit(coro))
 
-def on_sessions_loop_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-    """Run `coro` on the sessions' loop and wait for it here (sync callers, not on that loop)."""
-    future = _loop_thread().submit(coro)
-    try:
-        return future.result(timeout)
-    except BaseException:
-        future.cancel()
-        raise
+    def run_sync(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run `coro` on the sessions' loop and wait for it here (sync callers, not on that loop)."""
+        future = self._open.running().submit(coro)
+        try:
+            return future.result(timeout)
+        except BaseException:
+            future.cancel()
+            raise
 
+    def close(self) -> None:
+        """Stop every server and end the loop thread (within about `CLOSE_TIMEOUT` seconds)."""
+        self._open.close()
 
-def connection(entry: ServerEntry) -> Connection:
-    """The process's one connection to `entry`'s server (not started until used)."""
-    with _lock:
-        found = _connections.get(entry.key())
-        if found is None:
-            found = _connections[entry.key()] = Connection(entry)
-        return found
-
-
-def close_all() -> None:
-    """Close every session (stdio servers are stopped); run at exit, safe to call more than once."""
-    with _lock:
-        loop, opened = _loop, list(_connections.values())
-    if loop is None or not loop.thread.is_alive():
-        return
-
-    async def close() -> None:
-        await asyncio.gather(*(c.close() for c in opened), return_exceptions=True)
-
-    with suppress(concurrent.futures.TimeoutError, RuntimeError):
-        loop.submit(close()).result(CLOSE_TIMEOUT)
+    async def aclose(self) -> None:
+        """`close`, without blocking the caller's loop."""
+        await asyncio.to_thread(self._open.close)
 
 
 class Connection:

@@ -1,6 +1,7 @@
 """A tool of another MCP server as a LangChain tool: its name prefixed with the server's, its description
-(bounded) and its JSON schema as the model sees them; a call goes to the server's session and comes back
-as a task tool's result (text, files of the turn, data)."""
+(bounded) and its JSON schema as the model sees them; a call goes to the server's session (on the
+`Sessions` of the toolkit that made the tool) and comes back as a task tool's result (text, files of the
+turn, data)."""
 
 from __future__ import annotations
 
@@ -21,13 +22,7 @@ from tools.files.artifacts import ArtifactStore
 from tools.inference.errors import InputRefused, TaskError
 from tools.mcp_client.config import SEPARATOR, ServerEntry, sanitise
 from tools.mcp_client.results import ResultRefused, convert, summary
-from tools.mcp_client.sessions import (
-    Progress,
-    ServerGone,
-    connection,
-    on_sessions_loop,
-    on_sessions_loop_sync,
-)
+from tools.mcp_client.sessions import Progress, ServerGone, Sessions
 from tools.plans.tool import PROGRESS_EVENT, stream_writer
 from tools.settings import HFSettings
 from tools.text import quoted, shorten
@@ -81,16 +76,17 @@ class MCPTool(BaseTool):
     remote_name: str
     store: ArtifactStore
     settings: HFSettings
+    sessions: Sessions  # the toolkit's, which owns the server's session
     file_args: dict[str, str] = Field(default_factory=dict)
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
 
     @classmethod
     def of(cls, entry: ServerEntry, tool: types.Tool, schema: dict[str, Any], name: str,
-           store: ArtifactStore, settings: HFSettings) -> MCPTool:  # fmt: skip
+           store: ArtifactStore, settings: HFSettings, sessions: Sessions) -> MCPTool:  # fmt: skip
         said = " ".join((tool.description or tool.title or "").split())
         description = shorten(f"[{entry.name} MCP server, tool {tool.name}] {said}", MAX_DESCRIPTION)
         return cls(name=name, description=description, args_schema=schema, entry=entry, remote_name=tool.name,
-                   store=store, settings=settings, file_args=file_arguments(schema))  # fmt: skip
+                   store=store, settings=settings, sessions=sessions, file_args=file_arguments(schema))  # fmt: skip
 
     def _arguments(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         """The arguments as sent: a local file given for a file argument becomes its content, checked by
@@ -114,8 +110,8 @@ class MCPTool(BaseTool):
         timeout = self.settings.mcp_call_timeout
         server = quoted(self.entry.name, 40)
         try:
-            result = await on_sessions_loop(
-                connection(self.entry).call(self.remote_name, arguments, timeout, progress)
+            result = await self.sessions.run(
+                self.sessions.connection(self.entry).call(self.remote_name, arguments, timeout, progress)
             )
         except TimeoutError:
             raise TaskError(
@@ -182,6 +178,6 @@ class MCPTool(BaseTool):
     ) -> tuple[str, dict[str, Any]]:
         kwargs.pop(CALL_ID, None)
         try:
-            return on_sessions_loop_sync(self._call(kwargs, None))
+            return self.sessions.run_sync(self._call(kwargs, None))
         finally:
             annotate_run(run_manager, {"mcp_server": self.entry.name, "mcp_tool": self.remote_name})
