@@ -1,8 +1,8 @@
 """Other MCP servers' tools beside the task tools (`HUGGINGGPT_MCP_SERVERS`, tools/mcp_client), against the
 real MCP reference server (`@modelcontextprotocol/server-everything`, node, over stdio) and this project's
 own server over streamable HTTP: names, results as files and data, the environment a server sees,
-progress, deadlines, a crash and its restart, cancellation, plans mixing foreign and task tools, and no
-server left running after the process exits."""
+progress, deadlines, a crash and its restart, cancellation, plans mixing foreign and task tools, servers
+owned by each toolkit and stopped with it, and no server left running after the process exits."""
 
 from __future__ import annotations
 
