@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,3 +38,20 @@ def servers_file(folder: Path, servers: dict[str, Any]) -> Path:
     path = folder / "mcp_servers.json"
     path.write_text(json.dumps({"mcpServers": servers}))
     return path
+
+
+STUBBORN = """
+import asyncio, signal, time
+from tools import HuggingFaceToolkit
+from tools.mcp import build_server
+from tools.mcp.transports import serve_stdio
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
+asyncio.run(serve_stdio(build_server(HuggingFaceToolkit(tasks=["image_to_text"], include_foreign=False))))
+time.sleep(300)  # its client hung up: it stays until stopped (SIGTERM), as a careless server would
+"""
+
+
+def stubborn(**env: str) -> dict[str, Any]:
+    """A stdio server (this project's, one task) that does not exit when its stdin closes: only a client
+    that stops it (the SDK's SIGTERM) ends it before it gives up 300 s later."""
+    return {"command": sys.executable, "args": ["-c", STUBBORN], "env": {"PYTHONPATH": str(ROOT), **env}}

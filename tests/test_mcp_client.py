@@ -33,7 +33,7 @@ from agent.build import FOREIGN_NOTE, system_prompt
 from agent.events import ToolFinished, ToolProgress, TurnDone, TurnSummary, run_turn
 from agent.settings import AgentSettings
 from agent.web import Session, TurnView
-from tests.mcp_servers import everything, servers_file
+from tests.mcp_servers import everything, servers_file, stubborn
 from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.openai_api import OpenAIStandIn
 from tools import HFSettings, HuggingFaceToolkit
@@ -350,22 +350,30 @@ async def test_cancelling_a_call_leaves_the_server_usable(workdir: Path) -> None
 
 def test_no_server_outlives_the_process(workdir: Path) -> None:
     mark = marker()
-    path = servers_file(workdir, {"a": everything(MARK=mark), "b": everything(MARK=mark, OTHER="1")})
+    path = servers_file(workdir, {
+        "a": everything(MARK=mark), "b": everything(MARK=mark, OTHER="1"), "c": stubborn(MARK=mark),
+    })  # fmt: skip
     script = (
         "import asyncio; from tools import HFSettings, HuggingFaceToolkit\n"
         f"tools = {{t.name: t for t in HuggingFaceToolkit(settings=HFSettings.from_env(env_file=None,"
         f" mcp_servers={str(path)!r}), tasks=['image_to_text']).get_tools()}}\n"
-        "print(asyncio.run(tools['b__echo'].ainvoke({'message': 'bye'})))\n"
+        "print(asyncio.run(tools['b__echo'].ainvoke({'message': 'bye'})), 'c__image_to_text' in tools)\n"
         "import os; print(len([p for p in os.listdir('/proc') if p.isdigit()]) > 0)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=90)
-    assert done.returncode == 0, done.stderr
-    assert "Echo: bye" in done.stdout
+    errors = workdir / "stderr.txt"  # a file, not a pipe: a server left running would hold a pipe open
+    with errors.open("w") as stderr:
+        done = subprocess.run([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=stderr,
+                              text=True, timeout=90)  # fmt: skip
+    assert done.returncode == 0, errors.read_text()
+    assert "Echo: bye True" in done.stdout  # the stubborn server ran too
     deadline = time.monotonic() + 10  # the SDK has stopped them before exit; allow the kernel a moment
     while server_pids(mark) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert server_pids(mark) == []
+    left = server_pids(mark)
+    for pid in left:  # not to leave them behind when this fails
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
 
 
 async def test_each_toolkit_owns_its_servers_and_closing_one_stops_them(workdir: Path) -> None:
