@@ -12,7 +12,6 @@ from langchain_core.tools import BaseTool
 from agent.settings import AgentSettings
 from agent.tracing import configure_tracing, root_config
 from tools import HuggingFaceToolkit, RunPlanTool
-from tools.inference.errors import TransientToolError
 
 if TYPE_CHECKING:  # the agent stack (langchain.agents, openai) is imported when an agent is built
     from langchain.agents.middleware import AgentMiddleware
@@ -80,7 +79,6 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
         ModelCallLimitMiddleware,
         ModelRetryMiddleware,
         SummarizationMiddleware,
-        ToolRetryMiddleware,
     )
 
     from agent.middleware import (
@@ -91,6 +89,7 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
         UsageMiddleware,
     )
     from agent.text_calls import TextToolCallMiddleware
+    from tools.inference.retry import tool_retry
     from tools.selection import ToolSelectionMiddleware
 
     stack: list[AgentMiddleware[Any, Any, Any]] = [
@@ -112,12 +111,7 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
             initial_delay=settings.retry_delay,
         ),
         ToolFailureMiddleware(),
-        ToolRetryMiddleware(
-            max_retries=settings.tool_retries,
-            retry_on=(TransientToolError,),
-            on_failure="error",
-            initial_delay=settings.retry_delay,
-        ),
+        tool_retry(settings),
         UsageMiddleware(),
     ]
     return stack
