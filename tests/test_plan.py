@@ -235,7 +235,12 @@ async def test_the_result_is_typed_and_kept_as_plain_data(hf_stand_in: HFStandIn
     stored = json.loads(json.dumps(message.artifact))  # what a checkpoint or an MCP client gets back
     plan = PlanResult.read(stored)
     assert plan is not None and plan == PlanResult.read(message.artifact)
-    assert {k: s.status for k, s in plan.steps.items()} == {"s1": "ok", "s2": "failed", "s3": "skipped", "s4": "ok"}
+    assert {k: s.status for k, s in plan.steps.items()} == {
+        "s1": "ok",
+        "s2": "failed",
+        "s3": "skipped",
+        "s4": "ok",
+    }
     assert plan.text() == message.content
     # the LLM stand-in reads the same steps back from the text, all a model is sent (it never sees artifacts)
     assert plan_steps(message.content) == {k: s.content for k, s in plan.steps.items()}
@@ -244,8 +249,10 @@ async def test_the_result_is_typed_and_kept_as_plain_data(hf_stand_in: HFStandIn
     assert [f["mime_type"].split("/")[0] for f in plan.files()] == ["image", "audio"]
     assert all(Path(p).is_file() for p in made)
     assert made == [plan.steps["s1"].files()[0]["path"], plan.steps["s4"].files()[0]["path"]]
-    task = await plan_tool().tools["text_to_speech"].ainvoke(
-        {"name": "text_to_speech", "args": {"text": "baa"}, "id": "t1", "type": "tool_call"}
+    task = (
+        await plan_tool()
+        .tools["text_to_speech"]
+        .ainvoke({"name": "text_to_speech", "args": {"text": "baa"}, "id": "t1", "type": "tool_call"})
     )
     assert PlanResult.read(task.artifact) is None  # a task tool's artifact is not a plan's
     assert PlanResult.read({"task": "plan", "steps": {"s1": {"tool": "x"}}}) is None  # nor a broken one
@@ -298,6 +305,8 @@ def test_media_arguments_are_the_file_inputs_the_schemas_describe() -> None:
         if spec is None:
             continue
         schema = tool.args_schema.model_json_schema()["properties"]
-        files = {name for name, prop in schema.items() if "a path or http(s) URL" in prop.get("description", "")}
+        files = {
+            name for name, prop in schema.items() if "a path or http(s) URL" in prop.get("description", "")
+        }
         assert set(spec.media_args) == files, tool.name
         assert all(kind in tool.name or kind in spec.description.lower() for kind in spec.media_args.values())
