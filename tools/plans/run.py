@@ -260,5 +260,6 @@ class PlanRun:
         )  # fmt: skip
         self.steps[step.id] = done
         failed = list(artifact.get("failed_attempts") or [])
-        self.write({STEP_EVENT: StepFinished(**dict(done), step=step.id, failed_attempts=failed)})
+        finished = StepFinished.model_construct(**dict(done), step=step.id, failed_attempts=failed)  # checked
+        self.write({STEP_EVENT: finished})
         self._event(step.id).set()
