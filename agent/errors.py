@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from agent.settings import AgentSettings, MissingSetting
 from agent.store import StoreError
 from tools.inference.errors import InputRefused, OutputNotSaved
+from tools.text import invalid_setting, one_line, shorten
 
 ENV_NAMES = {field: names[0] for field, names in AgentSettings.env_names().items()}  # documented names
 
@@ -19,7 +20,7 @@ def _llm_message(error: openai.APIStatusError) -> str:
     body = error.body if isinstance(error.body, dict) else {}
     inner = body.get("error", body) if isinstance(body, dict) else {}
     message = inner.get("message") if isinstance(inner, dict) else None
-    return " ".join(str(message or error.message).split())[:200]
+    return one_line(message or error.message)
 
 
 def describe_error(error: BaseException) -> str:
@@ -46,18 +47,16 @@ def describe_error(error: BaseException) -> str:
     if isinstance(error, openai.APIStatusError):
         return f"the LLM server answered HTTP {error.status_code}: {_llm_message(error)}."
     if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "setting"
-        return f"{ENV_NAMES.get(field, field)} is invalid: {first['msg']}."
+        return invalid_setting(error, ENV_NAMES)
     if _is_postgres_error(error):
-        cause = " ".join(str(error).split())[:200] or type(error).__name__
+        cause = one_line(error) or type(error).__name__
         return (
             f"the conversation store in PostgreSQL could not be used ({cause}); "
             "check HUGGINGGPT_DATABASE_URL and that the server is running."
         )
     if isinstance(error, sqlite3.Error):
         return f"the conversation store could not be used ({error}); check HUGGINGGPT_OUTPUT_DIR."
-    return f"unexpected error ({type(error).__name__}: {str(error)[:200]}); run with --verbose for details."
+    return f"unexpected error ({type(error).__name__}: {shorten(str(error), 200)}); run with --verbose for details."
 
 
 def _is_postgres_error(error: BaseException) -> bool:

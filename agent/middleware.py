@@ -34,13 +34,12 @@ from langgraph.errors import GraphBubbleUp
 from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.types import Command
 from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
 
 from agent.events import args_preview
 from agent.tracing import annotate_graph_run
 from agent.usage import USAGE_KEY, Usage, meter_of
 from tools.plans.tool import tool_calls_counted
-from tools.text import shorten
+from tools.text import invalid_arguments, problems, shorten
 from tools.upstream import weighted_tool_call_limit
 
 MAX_ERROR_CHARS = 1200
@@ -50,16 +49,6 @@ INTERRUPTED = (
     "Error: this call was interrupted before it finished (its turn was stopped: Ctrl-C, a signal, a crash "
     "or a full disk), so its result is unknown; call the tool again if it is still needed."
 )
-
-
-def _cause(error: ErrorDetails) -> str:
-    """One validation error as `field: rule`, with the length of a value that is too long or short."""
-    where = ".".join(str(part) for part in error["loc"]) or "arguments"
-    value = error.get("input")
-    size = ""
-    if ("too_long" in error["type"] or "too_short" in error["type"]) and isinstance(value, str | list | dict):
-        size = f" (it has {len(value):,})"
-    return f"{where}: {error['msg']}{size}"
 
 
 def refused_arguments(request: ToolCallRequest) -> ToolMessage | None:
@@ -79,11 +68,9 @@ def refused_arguments(request: ToolCallRequest) -> ToolMessage | None:
         sent = request.tool.tool_call_schema if request.tool else None
         shown = sent.model_fields if isinstance(sent, type) and issubclass(sent, BaseModel) else {}
         injected = set(schema.model_fields) - set(shown)
-        errors = [e for e in error.errors(include_url=False) if not e["loc"] or e["loc"][0] not in injected]
-    if not errors:
-        return None
-    causes = "; ".join(_cause(e) for e in errors)
-    content = f"Error: {call['name']} refused its arguments: {causes}. Given: "
+        if not problems(error, skip=injected):
+            return None
+        content = f"Error: {invalid_arguments(call['name'], error, skip=injected)} Given: "
     content += args_preview(call["args"], ECHO_CHARS) + "."
     return ToolMessage(
         content=shorten(content, MAX_ERROR_CHARS, counted=True),

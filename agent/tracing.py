@@ -24,20 +24,14 @@ from typing import Any
 import langsmith
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tracers.base import BaseTracer
-from langsmith.anonymizer import DEFAULT_SECRET_RULES, StringNodeRule, create_anonymizer
 
 from agent.settings import AgentSettings
+from tools.redaction import Redactor
 from tools.settings import read_environment
 from tools.upstream import daemon_langsmith_client
 
 logger = logging.getLogger(__name__)
 
-REDACTED = "[redacted]"
-# Shapes of keys this project handles, on top of langsmith's own rules (which miss e.g. `sk-test-...`).
-SECRET_SHAPES: list[StringNodeRule] = [
-    {"pattern": re.compile(r"\bhf_[A-Za-z0-9]{16,}"), "replace": REDACTED},
-    {"pattern": re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"), "replace": REDACTED},
-]
 MAX_LIST = 64  # longer lists of numbers (embeddings, masks) are summarised
 BASE64_BLOB = re.compile(r"[A-Za-z0-9+/_\-\r\n]{512,}={0,2}")  # no spaces: never prose
 DATA_URI = re.compile(r"data:[\w.+/-]*(;[\w=.-]+)*;base64,")
@@ -62,20 +56,14 @@ def known_secrets(settings: AgentSettings, env: Mapping[str, str] | None = None)
     """The secret values in use: the settings' secrets and every secret variable in the environment."""
     env = read_environment() if env is None else env
     values = {env.get(name, "").strip() for name in AgentSettings.secret_env_names()}
-    return {v for v in values | settings.secret_values() if len(v) >= 8}
+    return {v for v in values | settings.secret_values() if v}
 
 
 def scrubber(secrets: Iterable[str]) -> Callable[[Any], Any]:
-    """The client's anonymizer: hide bulky values, then redact known secrets and secret-shaped strings.
-
-    One function, because a client with an anonymizer ignores its `hide_inputs`/`hide_outputs`.
-    Exact values go first, so no rule can leave a partly redacted key behind.
-    """
-    exact: list[StringNodeRule] = [
-        {"pattern": re.compile(re.escape(s)), "replace": REDACTED}
-        for s in sorted(secrets, key=len, reverse=True)
-    ]
-    redact = create_anonymizer([*exact, *DEFAULT_SECRET_RULES, *SECRET_SHAPES], max_depth=64)
+    """The client's anonymizer: hide bulky values, then redact (`tools.redaction.Redactor`) known secrets
+    and secret-shaped strings. One function, because a client with an anonymizer ignores its
+    `hide_inputs`/`hide_outputs`."""
+    redact = Redactor(secrets)
     return lambda data: redact(hide_bulky(data))
 
 

@@ -38,6 +38,7 @@ class UsageMeter(RequestCounter):
     """One turn's model calls and tokens (as reported), HF requests by provider, local calls, seconds."""
 
     run_inline = True  # counted before the model call returns, on the loop's own thread
+    ignore_llm = False  # model calls' ends and errors are what it counts
 
     def __init__(self) -> None:
         super().__init__()
@@ -46,10 +47,6 @@ class UsageMeter(RequestCounter):
         self.unreported = 0  # model calls that ended without the server reporting their tokens
         self.input_tokens = 0
         self.output_tokens = 0
-
-    @property
-    def ignore_llm(self) -> bool:  # model calls' ends and errors are what it counts
-        return False
 
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
         usage = reported_usage(response)

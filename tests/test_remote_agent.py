@@ -20,7 +20,7 @@ from a2a.types.a2a_pb2 import Message, Part, Role, SendMessageRequest, StreamRes
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from agent.remote.skills import FAMILIES, SUMMARY, family_of, tasks_by_family
+from agent.remote.skills import FAMILIES, SUMMARY, family_of, output_modes, tasks_by_family
 from agent.remote.turns import BadThread, thread_name
 from agent.serve import main as serve_main
 from tests import scenarios
@@ -240,6 +240,9 @@ def test_every_task_is_in_a_family() -> None:
     assert all(grouped[family.id] for family in FAMILIES)
     assert family_of(next(s for s in TASKS if s.task == "text-to-speech")) == "audio"
     assert family_of(next(s for s in TASKS if s.task == "visual-question-answering")) == "images"
+    modes = {family: output_modes(specs) for family, specs in grouped.items()}
+    assert modes == {"images": ["text/plain", "image/*"], "audio": ["text/plain", "audio/*"],
+                     "video": ["text/plain", "video/*"], "text": ["text/plain"], "tables": ["text/plain"]}  # fmt: skip
 
 
 def test_thread_names() -> None:

@@ -32,9 +32,9 @@ from starlette.routing import Route
 from agent.build import AGENT_NAME
 from agent.events import ToolFinished, ToolStarted, TurnDone
 from agent.remote.mcp_tool import step_line
-from agent.remote.skills import FAMILIES, SUMMARY, skill_description, tasks_by_family
+from agent.remote.skills import FAMILIES, SUMMARY, output_modes, skill_description, tasks_by_family
 from agent.remote.turns import BadThread, RemoteAgent, TurnFailed, TurnResult, result_of, thread_name
-from tools.mcp.results import Redactor
+from tools.redaction import Redactor
 
 A2A_PATH = f"/a2a/{AGENT_NAME}"
 BASE_URL = "base_url"  # the call context's state: this server's address as the client reached it
@@ -60,7 +60,7 @@ def agent_card(base_url: str, version: str) -> AgentCard:
             tags=[family.id, *(spec.task for spec in grouped[family.id])],
             examples=[family.example],
             input_modes=["text/plain"],
-            output_modes=list(family.output_modes),
+            output_modes=output_modes(grouped[family.id]),
         )
         for family in FAMILIES
         if grouped[family.id]

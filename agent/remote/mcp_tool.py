@@ -17,8 +17,9 @@ from agent.build import AGENT_NAME
 from agent.events import ToolFinished, ToolStarted, TurnDone, args_preview
 from agent.remote.skills import tool_description
 from agent.remote.turns import BadThread, RemoteAgent, TurnFailed, TurnResult, result_of, thread_name
-from tools.mcp.results import Redactor, failure, file_blocks
-from tools.mcp.server import invalid_arguments
+from tools.mcp.results import failure, file_blocks
+from tools.redaction import Redactor
+from tools.text import invalid_arguments, shorten
 
 MAX_REQUEST = 20_000  # characters in one request
 
@@ -87,7 +88,7 @@ class AgentTool:
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
         if params.name != AGENT_NAME:
-            raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {params.name[:100]}")
+            raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {shorten(params.name, 100)}")
         try:
             args = Request.model_validate(params.arguments or {})
             thread = thread_name(args.thread, "mcp")

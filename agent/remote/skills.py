@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tools.tasks.outputs import FILE_OUTPUTS
 from tools.tasks.table import TASKS, TaskSpec
 
 SUMMARY = (
@@ -19,17 +20,16 @@ SUMMARY = (
 class Family:
     id: str
     name: str
-    output_modes: tuple[str, ...]
-    example: str
+    example: str  # what it returns follows from its tasks: `output_modes`
 
 
 FAMILIES: tuple[Family, ...] = (
-    Family("images", "Images: make, edit and understand them", ("text/plain", "image/*"),
+    Family("images", "Images: make, edit and understand them",
            "Generate an image of a field with three sheep grazing peacefully"),
-    Family("audio", "Speech and audio", ("text/plain", "audio/*"), "Read this sentence aloud: sheep are nice."),
-    Family("video", "Video", ("text/plain", "video/*"), "Make a short video of waves on a beach"),
-    Family("text", "Text", ("text/plain",), "Translate 'three sheep in a field' into French"),
-    Family("tables", "Tables", ("text/plain",), "Which city in this table has the most sheep?"),
+    Family("audio", "Speech and audio", "Read this sentence aloud: sheep are nice."),
+    Family("video", "Video", "Make a short video of waves on a beach"),
+    Family("text", "Text", "Translate 'three sheep in a field' into French"),
+    Family("tables", "Tables", "Which city in this table has the most sheep?"),
 )  # fmt: skip
 
 
@@ -52,6 +52,12 @@ def tasks_by_family() -> dict[str, list[TaskSpec]]:
     for spec in TASKS:
         grouped[family_of(spec)].append(spec)
     return grouped
+
+
+def output_modes(specs: list[TaskSpec]) -> list[str]:
+    """What a family's tasks return: text (the answer, always), and the kinds of media they make."""
+    made = {f"{spec.output.removesuffix('s')}/*" for spec in specs if spec.output in FILE_OUTPUTS}
+    return ["text/plain", *sorted(made)]
 
 
 def skill_description(family: Family, specs: list[TaskSpec]) -> str:

@@ -4,6 +4,10 @@ Every file made here embeds a JSON "marker" (PNG text chunk, JPEG comment, FLAC 
 LIST/INFO chunk, MP4 `free` box) describing what it shows or says, so the HF stand-in can answer
 content-aware questions about it: an image made for "three sheep in a field" holds three sheep boxes,
 its caption mentions them, and a VQA "how many sheep" gets "3".
+
+Images and audio are written and read by real codecs (Pillow; libsndfile through soundfile), never by a
+second copy of the product's media code (tools/files/media.py): were its FLAC checksums or its sniffing
+wrong, the files made here would show it instead of sharing the bug.
 """
 
 from __future__ import annotations
@@ -15,15 +19,16 @@ import math
 import re
 import struct
 import threading
-import wave
 from collections import OrderedDict
 from typing import Any
 
 import numpy as np
+import soundfile as sf
 from PIL import Image, ImageDraw
 from PIL.PngImagePlugin import PngInfo
 
 MARKER_KEY = "hf-stand-in"
+WAV_COMMENT_MAX = 2045  # libsndfile reads a longer WAV comment back as empty
 
 NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "pair": 2, "three": 3, "four": 4, "five": 5,
@@ -223,31 +228,6 @@ def make_document(fields: dict[str, str] | None = None, *, fmt: str = "PNG", tit
     return encode_image(image, fmt, marker)
 
 
-def _crc8(data: bytes) -> int:
-    crc = 0
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x07) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
-    return crc
-
-
-_CRC16_TABLE = []
-for _i in range(256):
-    _c = _i << 8
-    for _ in range(8):
-        _c = ((_c << 1) ^ 0x8005) & 0xFFFF if _c & 0x8000 else (_c << 1) & 0xFFFF
-    _CRC16_TABLE.append(_c)
-
-
-def _crc16(data: bytes) -> int:
-    crc = 0
-    table = _CRC16_TABLE
-    for byte in data:
-        crc = ((crc << 8) & 0xFFFF) ^ table[(crc >> 8) ^ byte]
-    return crc
-
-
 def _tone(text: str, sample_rate: int) -> np.ndarray:
     seconds = min(0.25 + 0.05 * len(text.split()), 1.5)
     t = np.arange(int(seconds * sample_rate)) / sample_rate
@@ -256,52 +236,16 @@ def _tone(text: str, sample_rate: int) -> np.ndarray:
     return (np.sin(2 * np.pi * pitch * t) * envelope * 8000).astype("<i2")
 
 
-def _flac(samples: np.ndarray, sample_rate: int, comment: str) -> bytes:
-    """A mono 16-bit FLAC stream with verbatim subframes and one Vorbis comment."""
-    block = 4096
-    streaminfo = struct.pack(">HH", block, block) + b"\x00" * 6
-    packed = (sample_rate << 44) | (0 << 41) | (15 << 36) | len(samples)
-    streaminfo += packed.to_bytes(8, "big") + b"\x00" * 16
-    vendor = b"hf-stand-in"
-    entry = f"{MARKER_KEY.upper()}={comment}".encode()
-    vorbis = struct.pack("<I", len(vendor)) + vendor + struct.pack("<II", 1, len(entry)) + entry
-    out = bytearray(b"fLaC")
-    out += bytes([0]) + len(streaminfo).to_bytes(3, "big") + streaminfo
-    out += bytes([0x80 | 4]) + len(vorbis).to_bytes(3, "big") + vorbis
-    rate_code = {8000: 4, 16000: 5, 22050: 6, 24000: 7, 32000: 8, 44100: 9, 48000: 10}[sample_rate]
-    for number, start in enumerate(range(0, len(samples), block)):
-        chunk = samples[start : start + block]
-        size_code, size_extra = (12, b"") if len(chunk) == block else (7, struct.pack(">H", len(chunk) - 1))
-        if number >= 128:
-            raise ValueError("audio too long for this tiny FLAC writer")
-        header = bytes([0xFF, 0xF8, (size_code << 4) | rate_code, 0x08, number]) + size_extra
-        frame = header + bytes([_crc8(header), 0x02]) + chunk.astype(">i2").tobytes()
-        out += frame + struct.pack(">H", _crc16(frame))
-    return bytes(out)
-
-
-def _wav(samples: np.ndarray, sample_rate: int, comment: str) -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sample_rate)
-        w.writeframes(samples.astype("<i2").tobytes())
-    data = buf.getvalue()
-    text = f"{MARKER_KEY}:{comment}".encode() + b"\x00"
-    text += b"\x00" * (len(text) % 2)
-    info = b"INFO" + b"ICMT" + struct.pack("<I", len(text)) + text
-    riff = data[12:] + b"LIST" + struct.pack("<I", len(info)) + info
-    return b"RIFF" + struct.pack("<I", len(riff) + 4) + b"WAVE" + riff
-
-
 def make_audio(text: str = "hello world", *, fmt: str = "flac", sample_rate: int = 16000) -> bytes:
-    """A short tone (FLAC or WAV) whose marker holds the words it "says"."""
+    """A short tone (FLAC or WAV, written by libsndfile) whose comment, the marker, holds the words it "says"."""
     marker = json.dumps({"kind": "audio", "text": text}, separators=(",", ":"))
-    samples = _tone(text, sample_rate)
-    return (
-        _flac(samples, sample_rate, marker) if fmt.lower() == "flac" else _wav(samples, sample_rate, marker)
-    )
+    if fmt.lower() == "wav" and len(marker) > WAV_COMMENT_MAX:
+        raise ValueError(f"{len(text)} characters of speech are too many for a WAV comment")
+    buffer = io.BytesIO()
+    with sf.SoundFile(buffer, "w", sample_rate, 1, "PCM_16", format=fmt.upper()) as audio:
+        audio.comment = marker  # a Vorbis comment in FLAC, LIST/INFO ICMT in WAV
+        audio.write(_tone(text, sample_rate))
+    return buffer.getvalue()
 
 
 def _box(kind: bytes, payload: bytes) -> bytes:
@@ -322,55 +266,26 @@ def make_video(prompt: str = "a cat playing with a ball", *, seconds: float = 2.
     return ftyp + moov + free + _box(b"mdat", payload)
 
 
+# The formats the stand-ins meet, as Pillow and libsndfile name them.
+_IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP", "TIFF")  # Pillow guesses widely without a list
+_AUDIO_TYPES = {"FLAC": "audio/flac", "WAV": "audio/wav", "OGG": "audio/ogg", "MP3": "audio/mpeg"}
+
+
 def sniff(data: bytes) -> str | None:
-    """The media type of `data` from its first bytes, or None."""
-    head = data[:16]
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head.startswith(b"BM"):
-        return "image/bmp"
-    if head.startswith(b"fLaC"):
-        return "audio/flac"
-    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
-        return "audio/wav"
-    if head.startswith(b"ID3") or head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
-        return "audio/mpeg"
-    if head.startswith(b"OggS"):
-        return "audio/ogg"
-    if head[4:8] == b"ftyp":
-        return "audio/mp4" if head[8:11] == b"M4A" else "video/mp4"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "video/webm"
-    return None
-
-
-def _flac_comment(data: bytes) -> str | None:
-    pos = 4
-    while pos + 4 <= len(data):
-        last, kind = data[pos] & 0x80, data[pos] & 0x7F
-        length = int.from_bytes(data[pos + 1 : pos + 4], "big")
-        block = data[pos + 4 : pos + 4 + length]
-        if kind == 4:
-            vendor = struct.unpack_from("<I", block)[0]
-            at = 4 + vendor
-            count = struct.unpack_from("<I", block, at)[0]
-            at += 4
-            for _ in range(count):
-                size = struct.unpack_from("<I", block, at)[0]
-                key, _, value = block[at + 4 : at + 4 + size].decode("utf-8", "replace").partition("=")
-                if key.lower() == MARKER_KEY:
-                    return value
-                at += 4 + size
-        if last:
-            return None
-        pos += 4 + length
-    return None
+    """The media type of `data`, as the decoders see it: Pillow for images, libsndfile for audio; for video
+    (no decoder installed) the container's signature: an ISO BMFF `ftyp` box first, or Matroska's EBML."""
+    try:
+        with Image.open(io.BytesIO(data), formats=_IMAGE_FORMATS) as image:
+            return Image.MIME.get(image.format or "")
+    except (OSError, ValueError, SyntaxError):
+        pass
+    try:
+        return _AUDIO_TYPES.get(sf.info(io.BytesIO(data)).format)
+    except (sf.LibsndfileError, RuntimeError, TypeError):
+        pass
+    if data[4:8] == b"ftyp":
+        return "audio/mp4" if data[8:11] == b"M4A" else "video/mp4"
+    return "video/webm" if data.startswith(b"\x1a\x45\xdf\xa3") else None
 
 
 def read_marker(data: bytes) -> dict[str, Any] | None:
@@ -387,15 +302,16 @@ def read_marker(data: bytes) -> dict[str, Any] | None:
                     text = comment[len(prefix) :].decode()
                 if not text:
                     return _recall(image)
-        elif kind == "audio/flac":
-            text = _flac_comment(data)
-        elif kind in ("audio/wav", "video/mp4"):
+        elif kind and kind.startswith("audio/") and kind != "audio/mp4":
+            with sf.SoundFile(io.BytesIO(data)) as audio:
+                text = audio.comment
+        elif kind == "video/mp4":
             at = data.find(f"{MARKER_KEY}:".encode())
             if at >= 0:
-                end = data.find(b"\x00", at) if kind == "audio/wav" else data.find(b"mdat", at) - 4
+                end = data.find(b"mdat", at) - 4
                 text = data[at + len(MARKER_KEY) + 1 : end if end > at else None].decode()
         return json.loads(text) if text else None
-    except (OSError, ValueError, struct.error, SyntaxError):
+    except (OSError, ValueError, SyntaxError, sf.LibsndfileError, RuntimeError):
         return None
 
 

@@ -11,7 +11,7 @@ import httpx2
 from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
 from langchain_core.tools import ToolException
 
-from tools.text import quoted
+from tools.text import one_line, quoted, shorten
 
 
 class TaskError(ToolException):
@@ -106,8 +106,8 @@ def _server_message(error: HfHubHTTPError) -> str:
             body = None
         if isinstance(body, dict):
             raw = body.get("error") or body.get("message") or body.get("detail") or ""
-            message = raw if isinstance(raw, str) else json.dumps(raw)[:200]
-    return " ".join(str(message).split())[:200]
+            message = raw if isinstance(raw, str) else json.dumps(raw)
+    return one_line(message)
 
 
 def _retry_after(error: HfHubHTTPError) -> float | None:
@@ -151,17 +151,18 @@ def classify(error: BaseException, timeout: float) -> Failure:
         return Failure(Cause.TIMEOUT, f"timed out after {timeout:g} s")
     if isinstance(error, httpx2.TransportError | ConnectionError):
         return Failure(
-            Cause.NETWORK, f"network error ({type(error).__name__}: {str(error)[:120] or 'no detail'})"
+            Cause.NETWORK,
+            f"network error ({type(error).__name__}: {shorten(str(error), 120) or 'no detail'})",
         )
     if isinstance(error, json.JSONDecodeError | UnicodeDecodeError):
         return Failure(Cause.MALFORMED, "the server sent a malformed response")
     if isinstance(error, ValueError) and "not supported" in str(error).lower():
-        return Failure(Cause.UNSUPPORTED, str(error).split("\n")[0][:200])
+        return Failure(Cause.UNSUPPORTED, shorten(str(error).split("\n")[0], 200))
     if isinstance(error, ValueError | TypeError | KeyError | IndexError | OSError):
         return Failure(
-            Cause.MALFORMED, f"the response could not be read ({type(error).__name__}: {error})"[:240]
+            Cause.MALFORMED, shorten(f"the response could not be read ({type(error).__name__}: {error})", 240)
         )
-    return Failure(Cause.UNKNOWN, f"{type(error).__name__}: {error}"[:240])
+    return Failure(Cause.UNKNOWN, shorten(f"{type(error).__name__}: {error}", 240))
 
 
 def tool_error(

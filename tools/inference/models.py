@@ -20,6 +20,7 @@ from tools.inference.errors import InputRefused, TaskError
 from tools.inference.local.tasks import LOCAL_TASKS
 from tools.settings import HFSettings
 from tools.tasks.table import task_id
+from tools.text import quoted
 from tools.upstream import provider_tasks
 
 T = TypeVar("T")
@@ -113,7 +114,7 @@ def check_endpoint_url(url: str) -> None:
     host = (parts.hostname or "").lower().rstrip(".")
     if parts.scheme != "https" or not host.endswith(ENDPOINT_HOST_SUFFIXES):
         raise InputRefused(
-            f"model URL '{url[:120]}' is not a Hugging Face Inference Endpoint (https://…"
+            f"model URL {quoted(url)} is not a Hugging Face Inference Endpoint (https://…"
             f"{ENDPOINT_HOST_SUFFIXES[0]}); the HF token is only sent to Hugging Face"
         )
 

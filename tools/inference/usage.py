@@ -34,34 +34,10 @@ class RequestCounter(BaseCallbackHandler):
             else:
                 self.by_provider[attempt.provider] += 1
 
-    # It listens to no run events (tools call `count`), so LangChain dispatches none to it.
-    @property
-    def ignore_llm(self) -> bool:
-        return True
-
-    @property
-    def ignore_chat_model(self) -> bool:
-        return True
-
-    @property
-    def ignore_chain(self) -> bool:
-        return True
-
-    @property
-    def ignore_agent(self) -> bool:
-        return True
-
-    @property
-    def ignore_retriever(self) -> bool:
-        return True
-
-    @property
-    def ignore_retry(self) -> bool:
-        return True
-
-    @property
-    def ignore_custom_event(self) -> bool:
-        return True
+    # It listens to no run events (tools call `count`), so LangChain dispatches none to it: plain class
+    # attributes in place of the base class's `ignore_*` properties.
+    ignore_llm = ignore_chat_model = ignore_chain = ignore_agent = True
+    ignore_retriever = ignore_retry = ignore_custom_event = True
 
     @property
     def hf_requests(self) -> int:

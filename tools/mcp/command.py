@@ -10,6 +10,7 @@ import sys
 from pydantic import ValidationError
 
 from tools.settings import HFSettings
+from tools.text import invalid_setting
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PROG = "hugginggpt-mcp"
@@ -29,20 +30,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def invalid_setting(error: ValidationError) -> str:
-    first = error.errors()[0]
-    field = str(first["loc"][0]) if first["loc"] else ""
-    names = HFSettings.env_names().get(field, (field or "a setting",))
-    return f"{names[0]} is invalid: {first['msg']}."
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     given = {"mcp_host": args.host, "mcp_port": args.port}
     try:
         settings = HFSettings.from_env(**{k: v for k, v in given.items() if v is not None})
     except ValidationError as error:
-        print(f"{PROG}: {invalid_setting(error)}", file=sys.stderr)
+        variables = {field: names[0] for field, names in HFSettings.env_names().items()}
+        print(f"{PROG}: {invalid_setting(error, variables)}", file=sys.stderr)
         return EXIT_USAGE
     from tools import HuggingFaceToolkit
     from tools.mcp import build_server

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,26 +14,7 @@ from langchain_core.messages import ToolMessage
 
 from tools.files.artifacts import FileArtifact
 from tools.plans.results import PlanResult, files_of
-
-REDACTED = "[redacted]"
-
-
-class Redactor:
-    """Replaces known secret values (the HF token, the MCP token) wherever they would be sent."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-
-    def __call__(self, value: Any) -> Any:
-        if isinstance(value, str):
-            for secret in self.secrets:
-                value = value.replace(secret, REDACTED)
-            return value
-        if isinstance(value, Mapping):
-            return {str(k): self(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [self(v) for v in value]
-        return value
+from tools.redaction import Redactor
 
 
 def message_text(content: Any) -> str:

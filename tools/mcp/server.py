@@ -21,16 +21,17 @@ from pydantic import TypeAdapter, ValidationError
 
 from tools.files.artifacts import ArtifactStore
 from tools.inference.errors import InputRefused
-from tools.mcp.results import Redactor, failure, success
+from tools.mcp.results import failure, success
 from tools.mcp.uploads import prepared
 from tools.plans.results import PlanResult
 from tools.plans.tool import RunPlanTool
+from tools.redaction import Redactor
 from tools.settings import HFSettings
 from tools.tasks.tool import HFTaskTool, TaskResult
+from tools.text import invalid_arguments, shorten
 
 log = logging.getLogger(__name__)
 SERVER_NAME = "hugginggpt"
-MAX_SHOWN_ERRORS = 3
 
 
 def instructions(settings: HFSettings) -> str:
@@ -71,16 +72,6 @@ def listing(tool: BaseTool) -> types.Tool:
         input_schema=function.get("parameters") or {"type": "object", "properties": {}},
         output_schema=_output_schema(tool),
     )
-
-
-def invalid_arguments(name: str, error: ValidationError) -> str:
-    """One sentence naming the fields refused (never the values: they may be large or hostile)."""
-    problems = [
-        f"{'.'.join(str(part) for part in e['loc']) or 'arguments'}: {e['msg']}"
-        for e in error.errors(include_input=False, include_url=False)
-    ]
-    more = f" (and {len(problems) - MAX_SHOWN_ERRORS} more)" if len(problems) > MAX_SHOWN_ERRORS else ""
-    return f"{name} refused its arguments: {'; '.join(problems[:MAX_SHOWN_ERRORS])}{more}."
 
 
 @asynccontextmanager
@@ -125,7 +116,7 @@ class ToolServer:
     ) -> types.CallToolResult:
         tool = self.tools.get(params.name)
         if tool is None:  # an unknown tool is a protocol error, as the spec asks
-            raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {params.name[:100]}")
+            raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {shorten(params.name, 100)}")
         try:
             arguments = await asyncio.to_thread(prepared, params.arguments or {}, tool, self.store)
         except InputRefused as error:

@@ -41,7 +41,7 @@ from tools.settings import HFSettings
 from tools.tasks.outputs import FILE_OUTPUTS
 from tools.tasks.table import TaskSpec
 from tools.tasks.tool import media_args
-from tools.text import shorten
+from tools.text import problems, shorten
 
 if TYPE_CHECKING:
     from langgraph.prebuilt.tool_node import ToolCallRequest
@@ -66,9 +66,7 @@ def stream_writer() -> Callable[[Any], None]:
 
 def _error_text(error: Exception) -> str:
     if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        return f"its argument {where} was refused after references were filled in: {first['msg']}"
+        return f"its arguments were refused after references were filled in: {problems(error)}"
     return shorten(str(error), MAX_STEP_ERROR)
 
 

@@ -16,6 +16,8 @@ from typing import Any
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tools.text import problems
+
 ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 REFERENCE = re.compile(r"\$([A-Za-z][A-Za-z0-9_-]{0,31})")
 # What a reference stands for while a step's arguments are checked against its tool's schema.
@@ -58,12 +60,6 @@ def _placeholders(value: Any) -> Any:
     if isinstance(value, list):
         return [_placeholders(item) for item in value]
     return value
-
-
-def _schema_error(step: PlanStep, error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "its arguments"
-    return f"step {step.id} ({step.tool}) has a bad argument {where}: {first['msg']}"
 
 
 def order(steps: list[PlanStep]) -> list[PlanStep]:
@@ -121,7 +117,7 @@ def step_refusal(step: PlanStep, tools: Mapping[str, BaseTool]) -> str | None:
         try:
             schema.model_validate({k: _placeholders(v) for k, v in step.args.items()})
         except ValidationError as error:
-            return _schema_error(step, error)
+            return f"step {step.id} ({step.tool}) has a bad argument {problems(error, most=1)}"
     return None
 
 

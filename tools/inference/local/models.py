@@ -31,6 +31,7 @@ from tools.inference.local.tasks import LOCAL_TASKS, LocalTask
 from tools.inference.models import Attempt
 from tools.settings import HFSettings
 from tools.tasks.table import TaskSpec
+from tools.text import shorten
 
 if TYPE_CHECKING:
     from tools.inference.local.runners import Loaded
@@ -78,7 +79,7 @@ def _folder_like(ref: str) -> bool:
 
 def _first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0][:160]}" if text else type(error).__name__
+    return f"{type(error).__name__}: {shorten(text[0], 160)}" if text else type(error).__name__
 
 
 def _out_of_memory(error: BaseException) -> bool:
