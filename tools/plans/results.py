@@ -1,8 +1,9 @@
 """A plan's typed results and step events: what `run_plan` hands back and reports while it runs.
 
-`run_plan`'s ToolMessage artifact is `PlanResult.artifact()`, plain data: it is saved with the conversation
-(a pydantic object there would be read back by its import path, which LangGraph's checkpoint serializer is
-about to refuse) and sent as MCP structured content. Every reader takes it back with `PlanResult.read`.
+`run_plan`'s ToolMessage artifact is `PlanResult.artifact()`, plain data, so it has one shape live and
+saved (a saved ToolMessage is dumped to plain data, so a typed object would come back as a dict after a
+restart), as MCP structured content and from the LangGraph server. Every reader takes it back with
+`PlanResult.read`.
 Step events (`StepStarted`, `StepFinished`) go to LangGraph's custom stream as they are, typed.
 """
 
