@@ -14,7 +14,6 @@ from langchain_core.tracers.langchain import LangChainTracer
 from agent.settings import AgentSettings
 from agent.tracing import agent_tracer, root_config
 from tools import HuggingFaceToolkit, RunPlanTool
-from tools.inference.errors import TransientToolError
 
 if TYPE_CHECKING:  # the agent stack (langchain.agents, openai) is imported when an agent is built
     from langchain.agents.middleware import AgentMiddleware
@@ -82,7 +81,6 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
         ModelCallLimitMiddleware,
         ModelRetryMiddleware,
         SummarizationMiddleware,
-        ToolRetryMiddleware,
     )
 
     from agent.middleware import (
@@ -93,6 +91,7 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
         UsageMiddleware,
     )
     from agent.text_calls import TextToolCallMiddleware
+    from tools.inference.retry import tool_retry
     from tools.selection import ToolSelectionMiddleware
 
     stack: list[AgentMiddleware[Any, Any, Any]] = [
@@ -114,12 +113,7 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
             initial_delay=settings.retry_delay,
         ),
         ToolFailureMiddleware(),
-        ToolRetryMiddleware(
-            max_retries=settings.tool_retries,
-            retry_on=(TransientToolError,),
-            on_failure="error",
-            initial_delay=settings.retry_delay,
-        ),
+        tool_retry(settings),
         UsageMiddleware(),
     ]
     return stack

@@ -6,7 +6,9 @@ A step is checked on its own when it arrives and starts at once; it waits for th
 its own (malformed id, unknown tool, bad arguments, a reference to no step) fails with one sentence and
 skips only the steps that need it. A plan refused as a whole (too many steps, a duplicate id, a cycle)
 cancels every step it started, as soon as the refusal is known, and says which had started. Step starts and
-ends are written to LangGraph's custom stream (`{"plan_step": {...}}`) as they happen.
+ends are written to LangGraph's custom stream (`{"plan_step": StepStarted | StepFinished}`) as they happen;
+the plan ends as a `PlanResult` (tools/plans/results.py). A step's call is retried exactly as a direct call
+is, by the same `ToolRetryMiddleware` (tools/inference/retry.py).
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.messages import ToolMessage
+from langchain_core.messages import ToolCall, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import ValidationError
 
-from tools.inference.errors import TransientToolError
+from tools.inference.retry import tool_retry
+from tools.plans.results import PlanResult, Status, StepFinished, StepResult, StepStarted
 from tools.plans.steps import (
     PlanStep,
     depends_on,
@@ -37,7 +40,11 @@ from tools.plans.steps import (
 from tools.settings import HFSettings
 from tools.tasks.outputs import FILE_OUTPUTS
 from tools.tasks.table import TaskSpec
+from tools.tasks.tool import media_args
 from tools.text import problems, shorten
+
+if TYPE_CHECKING:
+    from langgraph.prebuilt.tool_node import ToolCallRequest
 
 STEP_EVENT = "plan_step"  # the key of step events in LangGraph's custom stream
 PROGRESS_EVENT = "tool_progress"  # the key of a tool's progress reports there (other MCP servers' tools)
@@ -45,20 +52,6 @@ MAX_STEP_ERROR = 600
 REFUSED_PLAN = "cancelled: run_plan refused the plan"
 STOPPED = "cancelled: the turn was stopped"
 OVER_BUDGET = "cancelled: the plan has more steps than the tool calls left (HUGGINGGPT_MAX_TOOL_CALLS)"
-Status = Literal["ok", "failed", "skipped"]
-
-
-class StepResult(TypedDict):
-    """One step in the plan's artifact."""
-
-    call_id: str
-    tool: str
-    status: Literal["ok", "failed", "skipped"]
-    args: dict[str, Any]  # as resolved
-    seconds: float
-    content: str  # what the task tool told the model (or why the step failed or was skipped)
-    result: dict[str, Any] | None  # the task tool's artifact (a TaskResult)
-    error: str | None
 
 
 def stream_writer() -> Callable[[Any], None]:
@@ -125,6 +118,9 @@ class PlanRun:
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _why_cancelled: str = REFUSED_PLAN
 
+    def __post_init__(self) -> None:
+        self._retry = tool_retry(self.settings)
+
     def add(self, raw: Any) -> None:
         """Take one more step: start it (it waits for its inputs), refuse it on its own, or, when the plan
         can no longer be accepted (a step too many, a duplicate id), cancel every step of the plan."""
@@ -161,9 +157,9 @@ class PlanRun:
         """Whether the steps added so far are the start of `steps` (the call's final arguments)."""
         return self.planned == steps[: len(self.planned)]
 
-    async def join(self, steps: list[PlanStep]) -> tuple[str, dict[str, Any]]:
-        """The plan's content and artifact once every step has ended; raises `ToolException` (one
-        sentence) for a plan refused as a whole, after cancelling the steps it started."""
+    async def join(self, steps: list[PlanStep]) -> PlanResult:
+        """The plan's result once every step has ended; raises `ToolException` (one sentence) for a plan
+        refused as a whole, after cancelling the steps it started."""
         for step in steps[len(self.planned) :]:
             self.add(step)
         try:
@@ -186,8 +182,7 @@ class PlanRun:
         except asyncio.CancelledError:  # the turn was stopped (Ctrl-C, SIGTERM): gather cancelled the steps
             self.cancel(STOPPED)
             raise
-        results = {step.id: self.steps[step.id] for step in ordered}
-        return summary(ordered, results), {"task": "plan", "steps": results}
+        return PlanResult(steps={step.id: self.steps[step.id] for step in ordered})
 
     def _with_started(self, sentence: str) -> str:
         if not self.started:
@@ -203,19 +198,18 @@ class PlanRun:
         for ref in needs:
             await self._event(ref).wait()
         started, call_id = time.monotonic(), f"{self.plan_id}:{step.id}"
-        blocked = next((ref for ref in needs if self.steps[ref]["status"] != "ok"), None)
+        blocked = next((ref for ref in needs if self.steps[ref].status != "ok"), None)
         if blocked is not None:
-            how = "failed" if self.steps[blocked]["status"] == "failed" else "was skipped"
-            why = f"it needs {blocked} ({self.steps[blocked]['tool']}), which {how}"
+            how = "failed" if self.steps[blocked].status == "failed" else "was skipped"
+            why = f"it needs {blocked} ({self.steps[blocked].tool}), which {how}"
             self.finish(step, {}, started, "skipped", why)
             return
         tool = self.tools[step.tool]
         spec: TaskSpec | None = getattr(tool, "spec", None)
-        media = {arg.name for arg in spec.args if arg.media} if spec else set()
+        media = media_args(tool)
         args = {k: resolve(v, self.outputs, file_input=k in media) for k, v in step.args.items()}
         self.started.append(step.id)
-        self.write({STEP_EVENT: {"event": "started", "call_id": call_id, "step": step.id, "tool": step.tool,
-                                 "args": args}})  # fmt: skip
+        self.write({STEP_EVENT: StepStarted(call_id=call_id, step=step.id, tool=step.tool, args=args)})
         try:
             message = await self.call(tool, step, call_id, args)
         except asyncio.CancelledError:
@@ -230,50 +224,40 @@ class PlanRun:
         self.finish(step, args, started, "ok", message.text, artifact)
 
     async def call(self, tool: BaseTool, step: PlanStep, call_id: str, args: dict[str, Any]) -> ToolMessage:
-        """The task tool's ordinary call (a child run of the plan), retried as the agent retries tools."""
-        request = {"name": tool.name, "args": args, "id": call_id, "type": "tool_call"}
+        """The task tool's ordinary call (a child run of the plan), through the agent's tool retry."""
+        from langgraph.prebuilt.tool_node import ToolCallRequest  # imported when first used: start-up time
+
         config: RunnableConfig = {
             "callbacks": self.callbacks,
             "metadata": {"plan": self.plan_id, "plan_step": step.id, "plan_args": step.args},
         }
-        retry = 0
-        while True:
-            try:
-                message = await tool.ainvoke(request, config)
-            except TransientToolError:
-                if retry >= self.settings.tool_retries:
-                    raise
-                await asyncio.sleep(self.settings.retry_delay * 2**retry)
-                retry += 1
-                continue
+
+        async def invoke(request: ToolCallRequest) -> ToolMessage:
+            message = await tool.ainvoke({**request.tool_call, "type": "tool_call"}, config)
             return (
                 message
                 if isinstance(message, ToolMessage)
                 else ToolMessage(str(message), tool_call_id=call_id)
             )
 
+        call = ToolCall(name=tool.name, args=args, id=call_id)
+        request = ToolCallRequest(call, tool, state={}, runtime=None)  # type: ignore[arg-type]  # no graph here
+        message = await self._retry.awrap_tool_call(request, invoke)
+        if not isinstance(message, ToolMessage):  # a Command: task tools never return one
+            raise ToolException(f"{tool.name} returned no result")
+        return message
+
     def finish(self, step: PlanStep, args: dict[str, Any], started: float, status: Status, content: str,
                artifact: Mapping[str, Any] | None = None) -> None:  # fmt: skip
         artifact = dict(artifact or {})
-        self.steps[step.id] = StepResult(
+        done = StepResult(
             call_id=f"{self.plan_id}:{step.id}", tool=step.tool, status=status, args=args, content=content,
             seconds=round(float(artifact.get("seconds", time.monotonic() - started)), 3),
             result=artifact if status == "ok" else None,
             error={"ok": None, "failed": content}.get(status, f"{step.tool} skipped: {content}"),
         )  # fmt: skip
-        event = {"event": "finished", "step": step.id, **self.steps[step.id],
-                 "failed_attempts": artifact.get("failed_attempts", [])}  # fmt: skip
-        self.write({STEP_EVENT: event})
+        self.steps[step.id] = done
+        failed = list(artifact.get("failed_attempts") or [])
+        finished = StepFinished.model_construct(**dict(done), step=step.id, failed_attempts=failed)  # checked
+        self.write({STEP_EVENT: finished})
         self._event(step.id).set()
-
-
-def summary(order: list[PlanStep], steps: Mapping[str, StepResult]) -> str:
-    """The plan's content for the model: one block per step, with its facts, files and model."""
-    counts = {s: sum(r["status"] == s for r in steps.values()) for s in ("ok", "failed", "skipped")}
-    lines = [
-        f"run_plan: {len(order)} steps, {counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped."
-    ]
-    for step in order:
-        done = steps[step.id]
-        lines.append(f"[{step.id}] {step.tool} {done['status']}: {done['content']}")
-    return "\n".join(lines)
