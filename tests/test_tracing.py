@@ -143,8 +143,8 @@ async def test_agent_run_is_one_readable_tree_without_secrets(
 async def test_a_plan_is_one_tool_run_with_a_child_run_per_step(
     langsmith_stand_in, openai_stand_in, hf_stand_in, tmp_path: Path, streamed: bool
 ) -> None:
-    """Steps started while the model wrote the plan are child runs of that model call (they began before
-    the run_plan run existed); otherwise of the run_plan run. Either way they carry the plan's call id."""
+    """Each step is a child run of the run_plan run, also when it started while the model wrote the plan
+    (before the run_plan run existed: its trace is held until then, tools/plans/held.py)."""
     ls = langsmith_stand_in
     plan = {"steps": [{"id": "s1", "tool": "text_to_image", "args": {"prompt": "three sheep"}},
                       {"id": "s2", "tool": "image_to_text", "args": {"image": "$s1"}}]}  # fmt: skip
@@ -161,10 +161,13 @@ async def test_a_plan_is_one_tool_run_with_a_child_run_per_step(
     runs = ls.runs()
     tools_run = [r for r in runs.values() if r["run_type"] == "tool"]
     (planned,) = [r for r in tools_run if r["name"] == "run_plan"]
-    wrote = [r for r in runs.values() if r["name"] == "PlanStreamMiddleware.awrap_model_call"]
-    parent = min(wrote, key=lambda r: r["start_time"])["id"] if streamed else planned["id"]
-    children = {r["name"]: r for r in tools_run if r.get("parent_run_id") == parent}
+    children = {r["name"]: r for r in tools_run if r.get("parent_run_id") == planned["id"]}
     assert set(children) == {"text_to_image", "image_to_text"}, ls.tree()
+    assert set(children) == {r["name"] for r in tools_run} - {"run_plan"}  # and nowhere else
+    for child in children.values():  # a child never starts before its parent (LangSmith refuses that)
+        assert child["start_time"] >= planned["start_time"] and child["dotted_order"].startswith(
+            planned["dotted_order"] + "."
+        )
     caption = children["image_to_text"]
     assert "hf-task:image-to-text" in caption["tags"] and "experiment:plans" in caption["tags"]
     meta = metadata(caption)

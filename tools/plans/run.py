@@ -12,6 +12,7 @@ ends are written to LangGraph's custom stream (`{"plan_step": {...}}`) as they h
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import time
 import uuid
@@ -25,6 +26,7 @@ from langchain_core.tools import BaseTool, ToolException
 from pydantic import ValidationError
 
 from tools.inference.errors import TransientToolError
+from tools.plans.held import HeldTraces
 from tools.plans.steps import (
     PlanStep,
     depends_on,
@@ -45,6 +47,8 @@ MAX_STEP_ERROR = 600
 REFUSED_PLAN = "cancelled: run_plan refused the plan"
 STOPPED = "cancelled: the turn was stopped"
 OVER_BUDGET = "cancelled: the plan has more steps than the tool calls left (HUGGINGGPT_MAX_TOOL_CALLS)"
+REWRITTEN = "cancelled: the retried model call wrote this step differently"
+NOT_REWRITTEN = "cancelled: the retried model call did not write this step again"
 Status = Literal["ok", "failed", "skipped"]
 
 
@@ -123,9 +127,14 @@ class PlanRun:
     refused: bool = False  # the plan as a whole cannot be accepted: nothing more starts
     early_limit: int | None = None  # most steps to start before the call runs (the tool calls left)
     over_budget: bool = False  # more steps than `early_limit` were written: the call will be blocked
+    held: HeldTraces | None = None  # the traces of steps started before the run_plan run exists
+    previous: PlanRun | None = None  # the run a failed model call started: its same steps are kept
+    carried: set[str] = field(default_factory=set)  # steps kept from `previous` (not run again)
     _done: dict[str, asyncio.Event] = field(default_factory=dict)
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _why_cancelled: str = REFUSED_PLAN
+    _why: dict[str, str] = field(default_factory=dict)  # steps cancelled on their own, and why
+    _releasing: asyncio.Task[None] | None = None
 
     def add(self, raw: Any) -> None:
         """Take one more step: start it (it waits for its inputs), refuse it on its own, or, when the plan
@@ -144,6 +153,8 @@ class PlanRun:
             self.over_budget = True
             self.cancel(OVER_BUDGET)
             return
+        if self._carry(step):
+            return
         reason = step_refusal(step, self.tools)
         if reason is not None:
             self.finish(step, {}, time.monotonic(), "failed", f"refused: {reason}")
@@ -153,11 +164,55 @@ class PlanRun:
             self.step(step), name=f"plan-step-{step.id}", context=context
         )
 
+    def _carry(self, step: PlanStep) -> bool:
+        """Keep `previous`'s step when `step` is the same (id, tool, arguments) and so are the steps it
+        needs: it is not run again, its result is taken when it ends. A step written differently is
+        cancelled there."""
+        old = self.previous
+        if old is None or step.id not in old._tasks:
+            return False
+        was = next(s for s in old.planned if s.id == step.id)
+        if was != step or not all(ref in self.carried for ref in depends_on(step)):
+            old.drop(step.id, REWRITTEN)
+            return False
+        self.carried.add(step.id)
+        if step.id in old.started:
+            self.started.append(step.id)
+        self._tasks[step.id] = asyncio.create_task(self._take(old, step), name=f"plan-step-{step.id}")
+        return True
+
+    async def _take(self, old: PlanRun, step: PlanStep) -> None:
+        await old._event(step.id).wait()
+        self.steps[step.id] = old.steps[step.id]
+        if step.id in old.outputs:
+            self.outputs[step.id] = old.outputs[step.id]
+        self._event(step.id).set()
+
+    def drop(self, step_id: str, why: str) -> None:
+        """Cancel one step (if it had started, it ends as failed, saying `why`)."""
+        self._why[step_id] = why
+        if (task := self._tasks.get(step_id)) is not None:
+            task.cancel()
+
     def cancel(self, why: str) -> None:
         """Stop every step (those that had started end as failed, saying `why`); nothing more starts."""
         self.refused, self._why_cancelled = True, why
         for task in self._tasks.values():
             task.cancel()
+        if self.previous is not None:
+            self.previous.cancel(why)
+        if self.held is not None and not self.held.passing and self._releasing is None:
+            with contextlib.suppress(RuntimeError):  # no event loop: nothing was held
+                self._releasing = asyncio.get_running_loop().create_task(self.held.release())
+
+    async def adopt(self, callbacks: Any) -> None:
+        """Become the run of the `run_plan` call whose child callbacks these are: steps call their tools
+        under it, and the traces of steps that started before it move under it (tools/plans/held.py)."""
+        self.callbacks = callbacks
+        if self.held is not None:
+            await self.held.adopt(callbacks)
+        if self.previous is not None:
+            await self.previous.adopt(callbacks)
 
     def streamed_as(self, steps: list[PlanStep]) -> bool:
         """Whether the steps added so far are the start of `steps` (the call's final arguments)."""
@@ -177,6 +232,12 @@ class PlanRun:
             self.cancel(REFUSED_PLAN)
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
             raise ToolException(self._with_started(str(refusal))) from None
+        if self.previous is not None:  # the failed model call's steps this plan did not keep
+            left = [s.id for s in self.previous.planned if s.id not in self.carried]
+            for step_id in left:
+                self.previous.drop(step_id, NOT_REWRITTEN)
+            await asyncio.gather(*(self.previous._tasks[i] for i in left if i in self.previous._tasks),
+                                 return_exceptions=True)  # fmt: skip
         ids = {step.id for step in steps}
         for step in steps:
             why = missing_reference(step, ids) if step.id not in self.steps else None
@@ -221,7 +282,7 @@ class PlanRun:
         try:
             message = await self.call(tool, step, call_id, args)
         except asyncio.CancelledError:
-            self.finish(step, args, started, "failed", self._why_cancelled)
+            self.finish(step, args, started, "failed", self._why.get(step.id, self._why_cancelled))
             raise
         except Exception as error:  # the tool's own one-sentence error, or a refused resolved argument
             artifact = getattr(error, "artifact", None) or {}
@@ -234,14 +295,17 @@ class PlanRun:
     async def call(self, tool: BaseTool, step: PlanStep, call_id: str, args: dict[str, Any]) -> ToolMessage:
         """The task tool's ordinary call (a child run of the plan), retried as the agent retries tools."""
         request = {"name": tool.name, "args": args, "id": call_id, "type": "tool_call"}
-        config: RunnableConfig = {
-            "callbacks": self.callbacks,
-            "metadata": {"plan": self.plan_id, "plan_step": step.id, "plan_args": step.args},
-        }
+        metadata = {"plan": self.plan_id, "plan_step": step.id, "plan_args": step.args}
         retry = 0
         while True:
+            held = self.held if self.held is not None and not self.held.passing else None
+            config: RunnableConfig = {  # before the run_plan run exists, its traces are held for it
+                "callbacks": held.manager if held is not None else self.callbacks,
+                "metadata": metadata,
+            }
             try:
-                message = await tool.ainvoke(request, config)
+                with held.holding() if held is not None else contextlib.nullcontext():
+                    message = await tool.ainvoke(request, config)
             except TransientToolError:
                 if retry >= self.settings.tool_retries:
                     raise
