@@ -179,6 +179,26 @@ async def test_a_plan_is_one_tool_run_with_a_child_run_per_step(
     assert caption["inputs"]["image"] == image  # and as resolved
 
 
+async def test_steps_of_a_streamed_plan_nobody_runs_are_traced_where_they_started(
+    langsmith_stand_in, openai_stand_in, hf_stand_in, tmp_path: Path
+) -> None:
+    """A streamed plan refused as a whole: its cancelled steps' held runs are sent under the model node
+    that wrote the plan, in the turn's one trace, ended as cancelled."""
+    ls = langsmith_stand_in
+    too_many = [{"id": f"s{i}", "tool": "text_to_speech", "args": {"text": f"baa {i}"}} for i in range(1, 5)]
+    openai_stand_in.script([call("run_plan", steps=too_many), "The plan was refused."])
+    settings = AgentSettings.from_env(output_dir=tmp_path / "out", max_plan_steps=3)
+    agent = build_agent(settings, checkpointer=InMemorySaver())
+    assert (await run(agent, "Say baa four times.", "plan-2")).answer == "The plan was refused."
+    wait_for_all_tracers()
+    runs = ls.runs()
+    (root,) = [r for r in runs.values() if not r.get("parent_run_id")]
+    steps = [r for r in runs.values() if r["name"] == "text_to_speech"]
+    assert steps and all(r["trace_id"] == root["id"] for r in steps), ls.tree()
+    assert {runs[r["parent_run_id"]]["name"] for r in steps} == {"model"}  # the node that wrote the plan
+    assert all(r.get("end_time") and "CancelledError" in (r.get("error") or "") for r in steps), steps
+
+
 async def test_tracing_is_off_by_default(
     no_langsmith, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -8,7 +8,7 @@ the same tree as a plan that was not streamed (the runs keep the metadata of whe
 `langgraph_node`). From then on events pass straight through. A step's run therefore starts, in the trace,
 no earlier than the `run_plan` run; its `seconds` metadata is the task's own time.
 Only tracers are held: every other callback handler sees the events as they happen. A plan nobody adopts
-(cancelled before its call ran) releases its events under the run they were started in (`release`).
+(cancelled before its call ran) releases its events under the model node that wrote the plan (`release`).
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ class HeldTraces(AsyncCallbackHandler):
 
     def __init__(self, callbacks: Any) -> None:
         self.tracers = _tracers(callbacks)
-        self.parent: UUID | None = None  # the adopting run; None: the runs keep their own parents
+        self.origin: UUID | None = getattr(callbacks, "parent_run_id", None)  # the run they started in
+        self.parent: UUID | None = None  # where the steps' own runs go: the adopting run, or `origin`
         self.passing = False  # adopted or released: events go straight to the tracers
         self._held: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
         self._runs: set[UUID] = set()  # runs started through this handler (their children keep them)
@@ -83,8 +84,10 @@ class HeldTraces(AsyncCallbackHandler):
             await self._pass()
 
     async def release(self) -> None:
-        """Replay the held events as they were started (nobody adopted them); pass later ones through."""
+        """Replay the held events under the run they started in (nobody adopted them); pass later ones
+        through."""
         async with self._lock:
+            self.parent = self.origin
             await self._pass()
 
     async def _pass(self) -> None:
