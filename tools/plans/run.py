@@ -169,7 +169,7 @@ class PlanRun:
         needs: it is not run again, its result is taken when it ends. A step written differently is
         cancelled there."""
         old = self.previous
-        if old is None or step.id not in old._tasks:
+        if old is None or old.refused or step.id not in old._tasks or step.id in old._why:
             return False
         was = next(s for s in old.planned if s.id == step.id)
         if was != step or not all(ref in self.carried for ref in depends_on(step)):
@@ -232,12 +232,13 @@ class PlanRun:
             self.cancel(REFUSED_PLAN)
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
             raise ToolException(self._with_started(str(refusal))) from None
-        if self.previous is not None:  # the failed model call's steps this plan did not keep
-            left = [s.id for s in self.previous.planned if s.id not in self.carried]
-            for step_id in left:
-                self.previous.drop(step_id, NOT_REWRITTEN)
-            await asyncio.gather(*(self.previous._tasks[i] for i in left if i in self.previous._tasks),
-                                 return_exceptions=True)  # fmt: skip
+        kept, old, dropped = self.carried, self.previous, []
+        while old is not None:  # the failed model calls' steps this plan did not keep
+            for left in [s.id for s in old.planned if s.id not in kept]:
+                old.drop(left, NOT_REWRITTEN)
+                dropped += [old._tasks[left]] if left in old._tasks else []
+            kept, old = kept & old.carried, old.previous
+        await asyncio.gather(*dropped, return_exceptions=True)
         ids = {step.id for step in steps}
         for step in steps:
             why = missing_reference(step, ids) if step.id not in self.steps else None
