@@ -7,6 +7,10 @@ its own (malformed id, unknown tool, bad arguments, a reference to no step) fail
 skips only the steps that need it. A plan refused as a whole (too many steps, a duplicate id, a cycle)
 cancels every step it started, as soon as the refusal is known, and says which had started. Step starts and
 ends are written to LangGraph's custom stream (`{"plan_step": {...}}`) as they happen.
+
+A run started from a retried model call's stream has the failed attempt's run as `previous`: a step
+written again the same (and whose inputs were kept too) is kept, not run again; the others are cancelled.
+A run started before its `run_plan` call holds its steps' traces until the call adopts it (held.py).
 """
 
 from __future__ import annotations
