@@ -139,13 +139,15 @@ async def test_agent_run_is_one_readable_tree_without_secrets(
     assert any(r.headers.get("content-encoding") == "zstd" for r in ls.requests)
 
 
-@pytest.mark.parametrize("streamed", [True, False])
+@pytest.mark.parametrize(("streamed", "slow"), [(True, 0.0), (True, 0.5), (False, 0.0)])
 async def test_a_plan_is_one_tool_run_with_a_child_run_per_step(
-    langsmith_stand_in, openai_stand_in, hf_stand_in, tmp_path: Path, streamed: bool
+    langsmith_stand_in, openai_stand_in, hf_stand_in, tmp_path: Path, streamed: bool, slow: float
 ) -> None:
     """Each step is a child run of the run_plan run, also when it started while the model wrote the plan
-    (before the run_plan run existed: its trace is held until then, tools/plans/held.py)."""
+    (before the run_plan run existed: its trace is held until then, tools/plans/held.py), whether it
+    ended before that run started or (`slow`, likely) after."""
     ls = langsmith_stand_in
+    hf_stand_in.set_latency(slow, task="text-to-image")
     plan = {"steps": [{"id": "s1", "tool": "text_to_image", "args": {"prompt": "three sheep"}},
                       {"id": "s2", "tool": "image_to_text", "args": {"image": "$s1"}}]}  # fmt: skip
     openai_stand_in.script([call("run_plan", **plan), "Three sheep, captioned."])
