@@ -31,6 +31,7 @@ from tests.fakes import ScriptedModel
 from tests.stand_ins.langsmith_api import LangSmithStandIn
 from tests.stand_ins.langsmith_plugin import LANGSMITH_TEST_KEY, LANGSMITH_TEST_PROJECT
 from tests.stand_ins.scripts import call
+from tests.test_plan_stream import WAIT, Hold
 from tools import HFSettings, HuggingFaceToolkit
 
 PLANTED = "hf_PlantedInToolInput0123456789abcdefXY"  # an HF-token-shaped string inside a tool input
@@ -188,11 +189,15 @@ async def test_steps_of_a_streamed_plan_nobody_runs_are_traced_where_they_starte
     that wrote the plan, in the turn's one trace, ended as cancelled."""
     ls = langsmith_stand_in
     too_many = [{"id": f"s{i}", "tool": "text_to_speech", "args": {"text": f"baa {i}"}} for i in range(1, 5)]
+    hf_stand_in.set_latency(WAIT, task="text-to-speech")  # still running when the plan is refused
+    hold = Hold('"id":"s4"', lambda: bool(hf_stand_in.inference_requests(task="text-to-speech")))
+    openai_stand_in.before_chunk = hold  # s4 (one too many) is written once a step's request is out
     openai_stand_in.script([call("run_plan", steps=too_many), "The plan was refused."])
     settings = AgentSettings.from_env(output_dir=tmp_path / "out", max_plan_steps=3)
     agent = build_agent(settings, checkpointer=InMemorySaver())
     assert (await run(agent, "Say baa four times.", "plan-2")).answer == "The plan was refused."
     wait_for_all_tracers()
+    assert hold.ready_in_time
     runs = ls.runs()
     (root,) = [r for r in runs.values() if not r.get("parent_run_id")]
     steps = [r for r in runs.values() if r["name"] == "text_to_speech"]
