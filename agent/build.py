@@ -154,9 +154,10 @@ def build_agent(
     if plans and settings.plan_streaming:
         from agent.plan_stream import PlanStreamMiddleware
 
-        stack.append(
-            PlanStreamMiddleware(plans[0], settings.max_tool_calls)
-        )  # innermost: one watcher per LLM attempt
+        retries = next(i for i, m in enumerate(stack) if type(m).__name__ == "ModelRetryMiddleware")
+        stack.insert(  # around the model's retries: a retry keeps the steps its failed attempt started
+            retries, PlanStreamMiddleware(plans[0], settings.max_tool_calls)
+        )
     graph = create_agent(
         llm,
         every,

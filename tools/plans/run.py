@@ -9,11 +9,16 @@ cancels every step it started, as soon as the refusal is known, and says which h
 ends are written to LangGraph's custom stream (`{"plan_step": StepStarted | StepFinished}`) as they happen;
 the plan ends as a `PlanResult` (tools/plans/results.py). A step's call is retried exactly as a direct call
 is, by the same `ToolRetryMiddleware` (tools/inference/retry.py).
+
+A run started from a retried model call's stream has the failed attempt's run as `previous`: a step
+written again the same (and whose inputs were kept too) is kept, not run again; the others are cancelled.
+A run started before its `run_plan` call holds its steps' traces until the call adopts it (held.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import time
 import uuid
@@ -27,6 +32,7 @@ from langchain_core.tools import BaseTool, ToolException
 from pydantic import ValidationError
 
 from tools.inference.retry import tool_retry
+from tools.plans.held import HeldTraces
 from tools.plans.results import PlanResult, Status, StepFinished, StepResult, StepStarted
 from tools.plans.steps import (
     PlanStep,
@@ -52,6 +58,8 @@ MAX_STEP_ERROR = 600
 REFUSED_PLAN = "cancelled: run_plan refused the plan"
 STOPPED = "cancelled: the turn was stopped"
 OVER_BUDGET = "cancelled: the plan has more steps than the tool calls left (HUGGINGGPT_MAX_TOOL_CALLS)"
+REWRITTEN = "cancelled: the retried model call wrote this step differently"
+NOT_REWRITTEN = "cancelled: the retried model call did not write this step again"
 
 
 def stream_writer() -> Callable[[Any], None]:
@@ -114,9 +122,14 @@ class PlanRun:
     refused: bool = False  # the plan as a whole cannot be accepted: nothing more starts
     early_limit: int | None = None  # most steps to start before the call runs (the tool calls left)
     over_budget: bool = False  # more steps than `early_limit` were written: the call will be blocked
+    held: HeldTraces | None = None  # the traces of steps started before the run_plan run exists
+    previous: PlanRun | None = None  # the run a failed model call started: its same steps are kept
+    carried: set[str] = field(default_factory=set)  # steps kept from `previous` (not run again)
     _done: dict[str, asyncio.Event] = field(default_factory=dict)
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _why_cancelled: str = REFUSED_PLAN
+    _why: dict[str, str] = field(default_factory=dict)  # steps cancelled on their own, and why
+    _releasing: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
         self._retry = tool_retry(self.settings)
@@ -138,6 +151,8 @@ class PlanRun:
             self.over_budget = True
             self.cancel(OVER_BUDGET)
             return
+        if self._carry(step):
+            return
         reason = step_refusal(step, self.tools)
         if reason is not None:
             self.finish(step, {}, time.monotonic(), "failed", f"refused: {reason}")
@@ -147,11 +162,55 @@ class PlanRun:
             self.step(step), name=f"plan-step-{step.id}", context=context
         )
 
+    def _carry(self, step: PlanStep) -> bool:
+        """Keep `previous`'s step when `step` is the same (id, tool, arguments) and so are the steps it
+        needs: it is not run again, its result is taken when it ends. A step written differently is
+        cancelled there."""
+        old = self.previous
+        if old is None or old.refused or step.id not in old._tasks or step.id in old._why:
+            return False
+        was = next(s for s in old.planned if s.id == step.id)
+        if was != step or not all(ref in self.carried for ref in depends_on(step)):
+            old.drop(step.id, REWRITTEN)
+            return False
+        self.carried.add(step.id)
+        if step.id in old.started:
+            self.started.append(step.id)
+        self._tasks[step.id] = asyncio.create_task(self._take(old, step), name=f"plan-step-{step.id}")
+        return True
+
+    async def _take(self, old: PlanRun, step: PlanStep) -> None:
+        await old._event(step.id).wait()
+        self.steps[step.id] = old.steps[step.id]
+        if step.id in old.outputs:
+            self.outputs[step.id] = old.outputs[step.id]
+        self._event(step.id).set()
+
+    def drop(self, step_id: str, why: str) -> None:
+        """Cancel one step (if it had started, it ends as failed, saying `why`)."""
+        self._why[step_id] = why
+        if (task := self._tasks.get(step_id)) is not None:
+            task.cancel()
+
     def cancel(self, why: str) -> None:
         """Stop every step (those that had started end as failed, saying `why`); nothing more starts."""
         self.refused, self._why_cancelled = True, why
         for task in self._tasks.values():
             task.cancel()
+        if self.previous is not None:
+            self.previous.cancel(why)
+        if self.held is not None and not self.held.passing and self._releasing is None:
+            with contextlib.suppress(RuntimeError):  # no event loop: nothing was held
+                self._releasing = asyncio.get_running_loop().create_task(self.held.release())
+
+    async def adopt(self, callbacks: Any) -> None:
+        """Become the run of the `run_plan` call whose child callbacks these are: steps call their tools
+        under it, and the traces of steps that started before it move under it (tools/plans/held.py)."""
+        self.callbacks = callbacks
+        if self.held is not None:
+            await self.held.adopt(callbacks)
+        if self.previous is not None:
+            await self.previous.adopt(callbacks)
 
     def streamed_as(self, steps: list[PlanStep]) -> bool:
         """Whether the steps added so far are the start of `steps` (the call's final arguments)."""
@@ -171,6 +230,13 @@ class PlanRun:
             self.cancel(REFUSED_PLAN)
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
             raise ToolException(self._with_started(str(refusal))) from None
+        kept, old, dropped = self.carried, self.previous, []
+        while old is not None:  # the failed model calls' steps this plan did not keep
+            for left in [s.id for s in old.planned if s.id not in kept]:
+                old.drop(left, NOT_REWRITTEN)
+                dropped += [old._tasks[left]] if left in old._tasks else []
+            kept, old = kept & old.carried, old.previous
+        await asyncio.gather(*dropped, return_exceptions=True)
         ids = {step.id for step in steps}
         for step in steps:
             why = missing_reference(step, ids) if step.id not in self.steps else None
@@ -213,7 +279,7 @@ class PlanRun:
         try:
             message = await self.call(tool, step, call_id, args)
         except asyncio.CancelledError:
-            self.finish(step, args, started, "failed", self._why_cancelled)
+            self.finish(step, args, started, "failed", self._why.get(step.id, self._why_cancelled))
             raise
         except Exception as error:  # the tool's own one-sentence error, or a refused resolved argument
             artifact = getattr(error, "artifact", None) or {}
@@ -227,13 +293,16 @@ class PlanRun:
         """The task tool's ordinary call (a child run of the plan), through the agent's tool retry."""
         from langgraph.prebuilt.tool_node import ToolCallRequest  # imported when first used: start-up time
 
-        config: RunnableConfig = {
-            "callbacks": self.callbacks,
-            "metadata": {"plan": self.plan_id, "plan_step": step.id, "plan_args": step.args},
-        }
+        metadata = {"plan": self.plan_id, "plan_step": step.id, "plan_args": step.args}
 
         async def invoke(request: ToolCallRequest) -> ToolMessage:
-            message = await tool.ainvoke({**request.tool_call, "type": "tool_call"}, config)
+            held = self.held if self.held is not None and not self.held.passing else None
+            config: RunnableConfig = {  # before the run_plan run exists, its traces are held for it
+                "callbacks": held.manager if held is not None else self.callbacks,
+                "metadata": metadata,
+            }
+            with held.holding() if held is not None else contextlib.nullcontext():
+                message = await tool.ainvoke({**request.tool_call, "type": "tool_call"}, config)
             return (
                 message
                 if isinstance(message, ToolMessage)

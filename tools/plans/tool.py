@@ -4,7 +4,7 @@ Each step is an ordinary call of its task tool (validation, input policy, model 
 files, traces: nothing reimplemented), made as a child run of the plan's run (tools/plans/run.py). A failed
 step skips the steps that need it; every other step still runs. When the agent streamed the call's steps
 into execution while the model was writing them (agent/plan_stream.py), the call joins that run
-(`joining`) instead of starting the steps again.
+(`joining`) instead of starting the steps again, and adopts their traces as its child runs.
 """
 
 from __future__ import annotations
@@ -105,6 +105,8 @@ class RunPlanTool(BaseTool):
             if run is not None:  # the tool-call budget was misjudged, or the stream misread: start afresh
                 run.cancel("cancelled: the plan was read again from the call's arguments")
             run = self.start(callbacks, write)
+        else:
+            await run.adopt(callbacks)  # the steps it started become this call's child runs
         result = await run.join(parsed)
         return result.text(), result.artifact()
 
