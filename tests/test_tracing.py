@@ -206,7 +206,7 @@ async def test_steps_of_a_streamed_plan_nobody_runs_are_traced_where_they_starte
     settings = AgentSettings.from_env(output_dir=tmp_path / "out", max_plan_steps=3)
     agent = build_agent(settings, checkpointer=InMemorySaver())
     assert (await run(agent, "Say baa four times.", "plan-2")).answer == "The plan was refused."
-    wait_for_all_tracers()
+    close_tracing(agent)  # its queued runs sent
     assert hold.ready_in_time
     runs = ls.runs()
     (root,) = [r for r in runs.values() if not r.get("parent_run_id")]
