@@ -47,8 +47,7 @@ def describe_error(error: BaseException) -> str:
         return f"the LLM server answered HTTP {error.status_code}: {_llm_message(error)}."
     if isinstance(error, ValidationError):
         first = error.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "setting"
-        return f"{ENV_NAMES.get(field, field)} is invalid: {first['msg']}."
+        return f"{AgentSettings.variable(error)} is invalid: {first['msg']}."
     if _is_postgres_error(error):
         cause = " ".join(str(error).split())[:200] or type(error).__name__
         return (

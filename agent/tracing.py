@@ -88,9 +88,9 @@ def flush_at_exit() -> None:
 
 def tracing_client(settings: AgentSettings) -> langsmith.Client:
     """A LangSmith client for the configured endpoint and key, with the scrubbing anonymizer."""
-    key = settings.langsmith_api_key
+    key = settings.tracing.langsmith_api_key
     return daemon_langsmith_client()(
-        api_url=settings.langsmith_endpoint,
+        api_url=settings.tracing.langsmith_endpoint,
         api_key=key.get_secret_value() if key else None,
         anonymizer=scrubber(known_secrets(settings)),
     )
@@ -102,14 +102,14 @@ def configure_tracing(settings: AgentSettings) -> langsmith.Client | None:
     Does nothing when it is not. Never raises: a client that cannot be made turns tracing off with a
     warning, and once made, LangSmith errors stay in its background thread.
     """
-    if not settings.langsmith_tracing:
+    if not settings.tracing.langsmith_tracing:
         return None
-    endpoint = settings.langsmith_endpoint
-    if settings.langsmith_api_key is None and (endpoint is None or "smith.langchain.com" in endpoint):
+    endpoint = settings.tracing.langsmith_endpoint
+    if settings.tracing.langsmith_api_key is None and (endpoint is None or "smith.langchain.com" in endpoint):
         logger.warning("LANGSMITH_TRACING is true but LANGSMITH_API_KEY is not set: tracing stays off.")
         langsmith.configure(enabled=False)
         return None
-    key = (endpoint, settings.langsmith_api_key, frozenset(known_secrets(settings)))
+    key = (endpoint, settings.tracing.langsmith_api_key, frozenset(known_secrets(settings)))
     try:
         client = _clients.get(key) or _clients.setdefault(key, tracing_client(settings))
     except Exception as error:  # e.g. no API key for the hosted service
@@ -117,11 +117,11 @@ def configure_tracing(settings: AgentSettings) -> langsmith.Client | None:
         langsmith.configure(enabled=False)
         return None
     global _exit_flush_seconds
-    _exit_flush_seconds = settings.trace_flush_seconds
+    _exit_flush_seconds = settings.tracing.trace_flush_seconds
     atexit.unregister(flush_at_exit)  # registered (again) after the client's own handler, so it runs first
     atexit.register(flush_at_exit)
-    if settings.langsmith_project:
-        langsmith.configure(client=client, enabled=True, project_name=settings.langsmith_project)
+    if settings.tracing.langsmith_project:
+        langsmith.configure(client=client, enabled=True, project_name=settings.tracing.langsmith_project)
     else:
         langsmith.configure(client=client, enabled=True)
     return client
@@ -141,8 +141,12 @@ def root_config(name: str, llm_model: str | None, settings: AgentSettings) -> Ru
     `HUGGINGGPT_TRACE_TAGS=a,b` and `HUGGINGGPT_TRACE_METADATA=key=value,...` label every run (e.g. for
     an experiment); the CLI's `--tag` and `--metadata` add to them per command.
     """
-    metadata = {**settings.trace_metadata, "agent": name, "llm_model": llm_model}
-    return {"run_name": name, "tags": list(dict.fromkeys([name, *settings.trace_tags])), "metadata": metadata}
+    metadata = {**settings.tracing.trace_metadata, "agent": name, "llm_model": llm_model}
+    return {
+        "run_name": name,
+        "tags": list(dict.fromkeys([name, *settings.tracing.trace_tags])),
+        "metadata": metadata,
+    }
 
 
 def annotate_graph_run(callbacks: Any, metadata: dict[str, Any]) -> None:

@@ -285,7 +285,7 @@ class WebApp:
         except MissingSetting as error:
             self.problem = str(error)
         self._agent: Any = None
-        self.uploads = ArtifactStore(settings)
+        self.uploads = ArtifactStore(settings.toolkit)
         self.store: ConversationStore | None = None
         self._lock: asyncio.Lock | None = None
         self.demo = self._blocks()
@@ -301,7 +301,7 @@ class WebApp:
                 from agent.store import open_store
 
                 self.store = await open_store(self.settings)
-                self.settings.output_dir.mkdir(parents=True, exist_ok=True)
+                self.settings.toolkit.output_dir.mkdir(parents=True, exist_ok=True)
                 self._agent = build_agent(
                     self.settings, model=self.model, tools=self.tools, checkpointer=self.store.saver
                 )
@@ -338,7 +338,7 @@ class WebApp:
 
     def media_folders(self) -> list[str]:
         """The only folders the server hands files out of: made media and uploads."""
-        output = self.settings.output_dir.resolve()
+        output = self.settings.toolkit.output_dir.resolve()
         return [str(output / name) for name in (*FOLDERS.values(), UPLOADS)]
 
     async def respond(
@@ -442,7 +442,7 @@ class WebApp:
 
         Raises `MissingSetting` (before anything listens) for an address beyond loopback without sign-in.
         """
-        logins = self.settings.web_sign_in(host)
+        logins = self.settings.web.web_sign_in(host)
         self.demo.queue(default_concurrency_limit=8).launch(
             server_name=host,
             server_port=port,
@@ -452,7 +452,7 @@ class WebApp:
             pwa=False,
             auth=logins or None,
             allowed_paths=self.media_folders(),  # not the whole output folder: it holds the store
-            max_file_size=self.settings.max_input_bytes,  # Gradio refuses bigger uploads before taking them
+            max_file_size=self.settings.toolkit.max_input_bytes,  # Gradio refuses bigger uploads before taking them
             app_kwargs={"middleware": [Middleware(MediaOnlyFiles)]},  # only media from its file route
             css=CSS,
             **kwargs,

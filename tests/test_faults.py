@@ -341,7 +341,7 @@ async def judged(scenario: Scenario, config: AgentSettings, seed: int) -> tuple[
         return "crashed", f"{type(error).__name__}: {error}"[:300]
     finally:
         TALLY.slowest = max(TALLY.slowest, time.monotonic() - started)
-    found = problems(scenario, turns, config.output_dir.resolve())
+    found = problems(scenario, turns, config.toolkit.output_dir.resolve())
     unexpected = [c for t in turns for c in t.failed if c["name"] not in scenario.expected_errors]
     if found:
         return "wrong", "; ".join(found)
@@ -580,7 +580,7 @@ def test_retry_delay_setting(monkeypatch: pytest.MonkeyPatch) -> None:
         type(m).__name__: getattr(m, "initial_delay", None) for m in middleware(config, ScriptedModel())
     }
     assert delays["ModelRetryMiddleware"] == delays["ToolRetryMiddleware"] == 0.25
-    assert AgentSettings().retry_delay == 1.0
+    assert AgentSettings().toolkit.retry_delay == 1.0
     monkeypatch.setenv("HUGGINGGPT_RETRY_DELAY", "-1")
     with pytest.raises(ValidationError) as invalid:
         AgentSettings.from_env(env_file=None)

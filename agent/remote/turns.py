@@ -135,7 +135,7 @@ class RemoteAgent:
 
                 # LangGraph's dev server refuses blocking calls in its event loop: files off the loop.
                 self.settings.require_keys()
-                await asyncio.to_thread(self.settings.output_dir.mkdir, parents=True, exist_ok=True)
+                await asyncio.to_thread(self.settings.toolkit.output_dir.mkdir, parents=True, exist_ok=True)
                 self.store = await open_store(self.settings)
                 self._agent = await asyncio.to_thread(
                     build_agent,

@@ -30,10 +30,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def invalid_setting(error: ValidationError) -> str:
-    first = error.errors()[0]
-    field = str(first["loc"][0]) if first["loc"] else ""
-    names = HFSettings.env_names().get(field, (field or "a setting",))
-    return f"{names[0]} is invalid: {first['msg']}."
+    return f"{HFSettings.variable(error)} is invalid: {error.errors()[0]['msg']}."
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,9 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop is Ctrl-C's twin
     try:
         if args.transport == "http":
-            check_bind(settings.mcp_host, settings)
-            print(f"{PROG}: serving http://{settings.mcp_host}:{settings.mcp_port}/mcp", file=sys.stderr)
-            asyncio.run(serve_http(server, settings, settings.mcp_host, settings.mcp_port))
+            check_bind(settings.mcp_server.mcp_host, settings)
+            print(f"{PROG}: serving http://{settings.mcp_server.mcp_host}:{settings.mcp_server.mcp_port}/mcp", file=sys.stderr)
+            asyncio.run(serve_http(server, settings, settings.mcp_server.mcp_host, settings.mcp_server.mcp_port))
         else:
             asyncio.run(serve_stdio(server))
     except BindRefused as error:
