@@ -439,6 +439,8 @@ def test_local_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch, wo
     monkeypatch.setenv("HUGGINGGPT_BACKEND", "gpu")
     with pytest.raises(ValidationError, match="'router', 'local' or 'hybrid'"):
         HFSettings.from_env(env_file=None)
+    for name in ("HUGGINGGPT_BACKEND", "HUGGINGGPT_LOCAL_MODELS"):  # settings built directly read them too
+        monkeypatch.delenv(name)
     assert HFSettings(local_device=" CUDA:1 ").local.local_device == "cuda:1"
     with pytest.raises(ValidationError, match="local_device"):
         HFSettings(local_device="gpu")

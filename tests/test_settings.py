@@ -122,6 +122,7 @@ def test_sections_read_their_variables_and_older_names(
     for section in ("LOCAL", "WEB", "LLM", "TOOLKIT"):  # variables named like a section are no section
         monkeypatch.setenv(section, "x")
     (clean_env / ".env").write_text("HUGGINGGPT_THREAD_WAIT=9\nGRADIO_SERVER_PORT=7002\nUNRELATED=1\n")
+    assert AgentSettings().web.web_port == 7001  # built directly, not by from_env
     s = AgentSettings.from_env()
     key = s.tracing.langsmith_api_key
     assert s.tracing.langsmith_tracing and key is not None and key.get_secret_value() == "lsv2_older_name_key"
