@@ -581,7 +581,7 @@ def test_retry_delay_setting(monkeypatch: pytest.MonkeyPatch) -> None:
         type(m).__name__: getattr(m, "initial_delay", None) for m in middleware(config, ScriptedModel())
     }
     assert delays["ModelRetryMiddleware"] == delays["ToolRetryMiddleware"] == 0.25
-    assert HFSettings.model_fields["retry_delay"].default == 1.0  # the default (AgentSettings() reads the env)
+    assert HFSettings.model_fields["retry_delay"].default == 1.0  # (AgentSettings() reads the env)
     monkeypatch.setenv("HUGGINGGPT_RETRY_DELAY", "-1")
     with pytest.raises(ValidationError) as invalid:
         AgentSettings.from_env(env_file=None)

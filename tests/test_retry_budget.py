@@ -59,7 +59,10 @@ async def test_cold_models_fall_back_without_retrying(hf_stand_in: HFStandIn, tm
     hf_stand_in.add_fault("loading", task="text-classification", times=None)
     message = await classify_once(config)
     sent = hf_stand_in.inference_requests(task="text-classification")
-    assert message.status == "error" and len(sent) == config.toolkit.max_attempts * (1 + config.toolkit.tool_retries) == 6
+    assert (
+        message.status == "error"
+        and len(sent) == config.toolkit.max_attempts * (1 + config.toolkit.tool_retries) == 6
+    )
 
 
 async def test_worst_case_llm_requests_per_model_call(

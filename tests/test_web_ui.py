@@ -242,7 +242,9 @@ async def test_a_refused_upload_is_one_sentence_and_nothing_is_kept(tmp_path: Pa
             }
         ]
         assert box.interactive is True and box.value == {"text": "Look", "files": []}  # the text is kept
-        assert model.seen == [] and not (settings.toolkit.output_dir / "uploads").exists()  # the photo neither
+        assert (
+            model.seen == [] and not (settings.toolkit.output_dir / "uploads").exists()
+        )  # the photo neither
     finally:
         await app.aclose()
 
@@ -333,7 +335,10 @@ def test_web_auth_is_checked_and_never_echoed(monkeypatch: pytest.MonkeyPatch, t
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HUGGINGGPT_WEB_AUTH", "alice:wool, bob:hay:stack")
-    assert settings_for(parse_args([])).web.web_sign_in("0.0.0.0") == [("alice", "wool"), ("bob", "hay:stack")]
+    assert settings_for(parse_args([])).web.web_sign_in("0.0.0.0") == [
+        ("alice", "wool"),
+        ("bob", "hay:stack"),
+    ]
     for bad in ("alice", "alice:", ":wool", "al ice:wool", "alice:wool,"):
         monkeypatch.setenv("HUGGINGGPT_WEB_AUTH", bad)
         with pytest.raises(MissingSetting) as info:

@@ -167,7 +167,7 @@ class Settings(BaseSettings):
             given = data.get(name)
             if not isinstance(given, Settings):
                 data[name] = component.from_env(env_file, **(given or {}))
-        return cls(_env_file=env_file, **data)  # type: ignore[call-arg]  # BaseSettings.__init__ takes it
+        return cls(_env_file=env_file, **data)
 
     def __init__(self, **values: Any) -> None:
         unknown = [k for k in values if not k.startswith("_") and k not in self.known()]

@@ -58,9 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop is Ctrl-C's twin
     try:
         if args.transport == "http":
-            check_bind(settings.mcp_server.mcp_host, settings)
-            print(f"{PROG}: serving http://{settings.mcp_server.mcp_host}:{settings.mcp_server.mcp_port}/mcp", file=sys.stderr)
-            asyncio.run(serve_http(server, settings, settings.mcp_server.mcp_host, settings.mcp_server.mcp_port))
+            host, port = settings.mcp_server.mcp_host, settings.mcp_server.mcp_port
+            check_bind(host, settings)
+            print(f"{PROG}: serving http://{host}:{port}/mcp", file=sys.stderr)
+            asyncio.run(serve_http(server, settings, host, port))
         else:
             asyncio.run(serve_stdio(server))
     except BindRefused as error:

@@ -131,7 +131,9 @@ class ToolServer:
             message = ToolMessage(content=message, tool_call_id=call["id"] or "")
         if message.status == "error":  # a tool that handles its own errors
             return failure(str(message.content), self.redact, message.artifact)
-        return await asyncio.to_thread(success, message, self.settings.mcp_server.mcp_inline_bytes, self.redact)
+        return await asyncio.to_thread(
+            success, message, self.settings.mcp_server.mcp_inline_bytes, self.redact
+        )
 
     def server(self) -> Server[Any]:
         return Server(

@@ -46,7 +46,11 @@ def transport_security(host: str, settings: HFSettings) -> TransportSecuritySett
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=[*names, *(f"{name}:*" for name in names)],
-        allowed_origins=[*origins, *(f"{origin}:*" for origin in origins), *settings.mcp_server.mcp_allowed_origins],
+        allowed_origins=[
+            *origins,
+            *(f"{origin}:*" for origin in origins),
+            *settings.mcp_server.mcp_allowed_origins,
+        ],
     )
 
 
