@@ -102,7 +102,9 @@ async def bench(seed: int, chains: int, dags: int, rates: list[float]) -> dict[s
     with harness.stack() as stack:
         chunks = Chunks()
         stack.llm.before_chunk = chunks
-        without_plan = HuggingFaceToolkit(settings=stack.settings(), include_run_plan=False).get_tools()
+        without_plan = HuggingFaceToolkit(
+            settings=stack.settings().toolkit, include_run_plan=False
+        ).get_tools()
         agents = {"task": stack.agent(tools=without_plan), "layer": stack.agent(tools=without_plan),
                   "once": stack.agent(stack.settings(plan_streaming=False)), "stream": stack.agent()}  # fmt: skip
         for i, tool in enumerate(sorted(load_links())):  # warm-up: imports, Hub look-ups, connections

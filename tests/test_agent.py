@@ -93,7 +93,7 @@ def agent_for(mode: str) -> Any:
     """The default agent ("planned": run_plan is offered), or one without run_plan ("layered")."""
     if mode == "planned":
         return build_agent(settings(), checkpointer=InMemorySaver())
-    tools = HuggingFaceToolkit(settings=settings(), include_run_plan=False).get_tools()
+    tools = HuggingFaceToolkit(settings=settings().toolkit, include_run_plan=False).get_tools()
     return build_agent(settings(), tools=tools, checkpointer=InMemorySaver())
 
 

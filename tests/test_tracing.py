@@ -108,7 +108,7 @@ async def test_agent_run_is_one_readable_tree_without_secrets(
     assert {r["trace_id"] for r in runs.values()} == {root["id"]}
     assert {"hugginggpt", "experiment:tracing"} <= set(root["tags"])
     assert metadata(root)["thread_id"] == "sheep-1"
-    assert metadata(root)["llm_model"] == settings.openai_model
+    assert metadata(root)["llm_model"] == settings.llm.openai_model
     assert metadata(root)["experiment"] == "tracing-test"
     assert root["session_name"] == LANGSMITH_TEST_PROJECT
     usage = metadata(root)["usage"]  # what the turn cost, as the stand-ins counted it
@@ -143,7 +143,7 @@ async def test_agent_run_is_one_readable_tree_without_secrets(
     captured = ls.captured_bytes()
     assert b"three sheep in a field" in captured  # the tool input was traced...
     assert b"[redacted]" in captured  # ...with the planted string redacted
-    secrets = [PLANTED, settings.token() or "", openai_stand_in.api_key or "", LANGSMITH_TEST_KEY]
+    secrets = [PLANTED, settings.toolkit.token() or "", openai_stand_in.api_key or "", LANGSMITH_TEST_KEY]
     assert secrets_in(captured, secrets) == []
     made = Path(image["files"][0]).read_bytes()  # no image bytes, raw or base64
     assert made[:64] not in captured and base64.b64encode(made[:48]) not in captured

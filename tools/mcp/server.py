@@ -123,7 +123,7 @@ class ToolServer:
             return failure(f"{tool.name} refused its input: {error}.", self.redact)
         call = ToolCall(name=tool.name, args=arguments, id=f"mcp-{ctx.request_id}", type="tool_call")
         try:
-            async with progress_reports(ctx, tool.name, self.settings.mcp_progress_seconds):
+            async with progress_reports(ctx, tool.name, self.settings.mcp_server.mcp_progress_seconds):
                 message = await tool.ainvoke(call)
         except ToolException as error:
             return failure(str(error), self.redact, getattr(error, "artifact", None))
@@ -136,7 +136,9 @@ class ToolServer:
             message = ToolMessage(content=message, tool_call_id=call["id"] or "")
         if message.status == "error":  # a tool that handles its own errors
             return failure(str(message.content), self.redact, message.artifact)
-        return await asyncio.to_thread(success, message, self.settings.mcp_inline_bytes, self.redact)
+        return await asyncio.to_thread(
+            success, message, self.settings.mcp_server.mcp_inline_bytes, self.redact
+        )
 
     def server(self) -> Server[Any]:
         return Server(

@@ -50,12 +50,12 @@ def listed_tools(entries: list[ServerEntry], timeout: float) -> dict[str, list[t
 
 
 def foreign_tools(settings: HFSettings, store: ArtifactStore, reserved: Collection[str]) -> list[BaseTool]:
-    """The tools of every server in `settings.mcp_servers`, named `<server>__<tool>`, never one of
+    """The tools of every server in `settings.mcp_client.mcp_servers`, named `<server>__<tool>`, never one of
     `reserved` (the project's own tools); `ServersConfigError` for an unusable file."""
-    if settings.mcp_servers is None:
+    if settings.mcp_client.mcp_servers is None:
         return []
-    entries = load_servers(settings.mcp_servers)
-    by_server = listed_tools(entries, settings.mcp_call_timeout)
+    entries = load_servers(settings.mcp_client.mcp_servers)
+    by_server = listed_tools(entries, settings.mcp_client.mcp_call_timeout)
     taken, made = set(reserved), list[BaseTool]()
     for entry in entries:
         for tool in by_server.get(entry.name, []):
