@@ -14,7 +14,6 @@ from langchain_core.tracers.langchain import LangChainTracer
 from agent.settings import AgentSettings
 from agent.tracing import agent_tracer, root_config
 from tools import HuggingFaceToolkit, RunPlanTool
-from tools.inference.errors import TransientToolError
 
 if TYPE_CHECKING:  # the agent stack (langchain.agents, openai) is imported when an agent is built
     from langchain.agents.middleware import AgentMiddleware
@@ -63,11 +62,11 @@ def chat_model(settings: AgentSettings) -> BaseChatModel:
 
     logging.getLogger("langchain_openai.chat_models._client_utils").addHandler(logging.NullHandler())
     return ChatOpenAI(
-        model=settings.openai_model,
-        api_key=settings.openai_api_key,
-        base_url=settings.openai_base_url,
-        timeout=settings.llm_timeout,
-        stream_chunk_timeout=settings.llm_timeout,
+        model=settings.llm.openai_model,
+        api_key=settings.llm.openai_api_key,
+        base_url=settings.llm.openai_base_url,
+        timeout=settings.llm.llm_timeout,
+        stream_chunk_timeout=settings.llm.llm_timeout,
         max_retries=0,  # ModelRetryMiddleware holds the LLM's retry budget (HUGGINGGPT_LLM_RETRIES)
         streaming=True,
         stream_usage=True,
@@ -82,7 +81,6 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
         ModelCallLimitMiddleware,
         ModelRetryMiddleware,
         SummarizationMiddleware,
-        ToolRetryMiddleware,
     )
 
     from agent.middleware import (
@@ -93,33 +91,29 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
         UsageMiddleware,
     )
     from agent.text_calls import TextToolCallMiddleware
+    from tools.inference.retry import tool_retry
     from tools.selection import ToolSelectionMiddleware
 
     stack: list[AgentMiddleware[Any, Any, Any]] = [
         InterruptedCallsMiddleware(),
-        ModelCallLimitMiddleware(run_limit=settings.max_model_calls, exit_behavior="end"),
-        StepCountingToolCallLimit(run_limit=settings.max_tool_calls, exit_behavior="continue"),
+        ModelCallLimitMiddleware(run_limit=settings.llm.max_model_calls, exit_behavior="end"),
+        StepCountingToolCallLimit(run_limit=settings.llm.max_tool_calls, exit_behavior="continue"),
         SummarizationMiddleware(
             model,
-            trigger=("tokens", settings.context_tokens),
-            keep=("tokens", settings.context_tokens * 2 // 5),
+            trigger=("tokens", settings.llm.context_tokens),
+            keep=("tokens", settings.llm.context_tokens * 2 // 5),
         ),
-        ToolSelectionMiddleware(settings.tool_selection),
+        ToolSelectionMiddleware(settings.llm.tool_selection),
         SafeToolArgsMiddleware(),
         TextToolCallMiddleware(),
         ModelRetryMiddleware(
-            max_retries=settings.llm_retries,
+            max_retries=settings.llm.llm_retries,
             retry_on=transient_llm_errors(),
             on_failure="error",
-            initial_delay=settings.retry_delay,
+            initial_delay=settings.toolkit.retry_delay,
         ),
         ToolFailureMiddleware(),
-        ToolRetryMiddleware(
-            max_retries=settings.tool_retries,
-            retry_on=(TransientToolError,),
-            on_failure="error",
-            initial_delay=settings.retry_delay,
-        ),
+        tool_retry(settings.toolkit),
         UsageMiddleware(),
     ]
     return stack
@@ -152,17 +146,18 @@ def build_agent(
     if not any(isinstance(h, LangChainTracer) for h in handlers):
         handlers += [tracer] if (tracer := agent_tracer(settings)) else []
     llm = model or chat_model(settings)
-    chosen = list(tools) if tools is not None else HuggingFaceToolkit(settings=settings).get_tools()
+    chosen = list(tools) if tools is not None else HuggingFaceToolkit(settings=settings.toolkit).get_tools()
     llm_model = getattr(llm, "model_name", None) or getattr(llm, "model", None)
     every = [*chosen, *extra_tools]
     stack = middleware(settings, llm)
     plans = [t for t in every if isinstance(t, RunPlanTool)]
-    if plans and settings.plan_streaming:
+    if plans and settings.llm.plan_streaming:
         from agent.plan_stream import PlanStreamMiddleware
 
-        stack.append(
-            PlanStreamMiddleware(plans[0], settings.max_tool_calls)
-        )  # innermost: one watcher per LLM attempt
+        retries = next(i for i, m in enumerate(stack) if type(m).__name__ == "ModelRetryMiddleware")
+        stack.insert(  # around the model's retries: a retry keeps the steps its failed attempt started
+            retries, PlanStreamMiddleware(plans[0], settings.llm.max_tool_calls)
+        )
     graph = create_agent(
         llm,
         every,

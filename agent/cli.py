@@ -67,7 +67,7 @@ def list_tools(settings: Any) -> int:
     from tools import HuggingFaceToolkit
     from tools.text import shorten
 
-    for tool in HuggingFaceToolkit(settings=settings).get_tools():
+    for tool in HuggingFaceToolkit(settings=settings.toolkit).get_tools():
         print(f"{tool.name:32} {shorten(tool.description.splitlines()[0], 100)}")
     return EXIT_OK
 
@@ -202,7 +202,7 @@ async def chat(args: argparse.Namespace, settings: Any, stopper: Stopper) -> int
         renderer.log_requests()
     config = {"tags": list(args.tag), "metadata": {**metadata(args.metadata), "thread_id": thread}}
     async with await open_store(settings) as store:
-        settings.output_dir.mkdir(parents=True, exist_ok=True)
+        settings.toolkit.output_dir.mkdir(parents=True, exist_ok=True)
         agent = build_agent(settings, checkpointer=store.saver, callbacks=[tracer] if tracer else [])
         for text in itertools.chain([first], turns):
             if not await stopper.run(renderer.turn(agent, text, thread, config, store)):

@@ -47,7 +47,7 @@ def describe_error(error: BaseException) -> str:
     if isinstance(error, openai.APIStatusError):
         return f"the LLM server answered HTTP {error.status_code}: {_llm_message(error)}."
     if isinstance(error, ValidationError):
-        return invalid_setting(error, ENV_NAMES)
+        return invalid_setting(error, AgentSettings.variable(error))
     if _is_postgres_error(error):
         cause = one_line(error) or type(error).__name__
         return (

@@ -23,6 +23,7 @@ from langchain_core.messages import (
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from agent.usage import USAGE_KEY, Usage, UsageMeter, with_meter
+from tools.plans.results import PlanResult, StepFinished, StepResult, StepStarted
 from tools.plans.tool import PLAN_TOOL, PROGRESS_EVENT, STEP_EVENT
 from tools.text import shorten
 
@@ -77,20 +78,22 @@ class ToolFinished:
         )
 
     @classmethod
-    def from_step(cls, step_id: str, step: Mapping[str, Any]) -> ToolFinished:
-        """A plan step's end, from its step event or its entry in the plan's artifact."""
-        result = step.get("result") or {}
-        status = {"ok": "ok", "skipped": "skipped"}.get(step["status"], "error")
+    def from_step(cls, step_id: str, step: StepResult) -> ToolFinished:
+        """A plan step's end, from its step event or its entry in the plan's result."""
+        result = step.result or {}
+        failed = result.get("failed_attempts") or (
+            step.failed_attempts if isinstance(step, StepFinished) else []
+        )
         return cls(
-            id=step["call_id"],
-            name=step["tool"],
-            status=status,
-            seconds=float(step.get("seconds", 0.0)),
+            id=step.call_id,
+            name=step.tool,
+            status={"ok": "ok", "skipped": "skipped"}.get(step.status, "error"),
+            seconds=step.seconds,
             model=result.get("model"),
             provider=result.get("provider"),
-            error=step.get("error"),
-            files=list(result.get("files", [])),
-            failed_attempts=list(result.get("failed_attempts") or step.get("failed_attempts") or []),
+            error=step.error,
+            files=[dict(f) for f in step.files()],
+            failed_attempts=list(failed),
             step=step_id,
             task=result.get("task"),
         )
@@ -98,9 +101,9 @@ class ToolFinished:
 
 def finished_events(message: ToolMessage) -> list[ToolFinished]:
     """The tool calls a ToolMessage ends: one, or each step of an accepted plan."""
-    artifact = message.artifact if isinstance(message.artifact, dict) else {}
-    if message.name == PLAN_TOOL and isinstance(artifact.get("steps"), dict):
-        return [ToolFinished.from_step(step_id, step) for step_id, step in artifact["steps"].items()]
+    plan = PlanResult.read(message.artifact) if message.name == PLAN_TOOL else None
+    if plan is not None:
+        return [ToolFinished.from_step(step_id, step) for step_id, step in plan.steps.items()]
     return [ToolFinished.from_message(message)]
 
 
@@ -210,14 +213,10 @@ class _Turn:
             self.summary.answer = _text(message.content).strip()
         return [self.start(event) for event in started_events(message)]
 
-    def step_event(self, payload: Mapping[str, Any]) -> list[Event]:
-        if payload.get("event") == "started":
-            return [
-                self.start(
-                    ToolStarted(payload["call_id"], payload["tool"], dict(payload["args"]), payload["step"])
-                )
-            ]
-        return self.finish(ToolFinished.from_step(payload["step"], payload))
+    def step_event(self, event: StepStarted | StepFinished) -> list[Event]:
+        if isinstance(event, StepStarted):
+            return [self.start(ToolStarted(event.call_id, event.tool, dict(event.args), event.step))]
+        return self.finish(ToolFinished.from_step(event.step, event))
 
     def tool_update(self, message: ToolMessage) -> list[Event]:
         events: list[Event] = []
@@ -315,7 +314,7 @@ async def _stream(agent: Any, text: str, thread: str, config: dict[str, Any] | N
                     yield AnswerDelta(delta)
             continue
         if mode == "custom":
-            if isinstance(payload, dict) and isinstance(payload.get(STEP_EVENT), dict):
+            if isinstance(payload, dict) and isinstance(payload.get(STEP_EVENT), StepStarted | StepFinished):
                 for event in turn.step_event(payload[STEP_EVENT]):
                     yield event
             elif isinstance(payload, dict) and isinstance(payload.get(PROGRESS_EVENT), dict):

@@ -45,11 +45,11 @@ class LazyAgent:
                 from agent.store import open_store
 
                 self.settings.require_keys()
-                await asyncio.to_thread(self.settings.output_dir.mkdir, parents=True, exist_ok=True)
+                await asyncio.to_thread(self.settings.toolkit.output_dir.mkdir, parents=True, exist_ok=True)
                 self.store = await open_store(self.settings)
                 tools = self.tools
                 if tools is None:
-                    self.toolkit = HuggingFaceToolkit(settings=self.settings)
+                    self.toolkit = HuggingFaceToolkit(settings=self.settings.toolkit)
                     tools = await asyncio.to_thread(self.toolkit.get_tools)
                 self._agent = await asyncio.to_thread(
                     build_agent,
@@ -66,7 +66,7 @@ class LazyAgent:
         from agent.tracing import flush_within, tracers_of
 
         for tracer in tracers_of(self._agent):
-            flush_within(tracer.client, self.settings.trace_flush_seconds)
+            flush_within(tracer.client, self.settings.tracing.trace_flush_seconds)
 
     async def aclose(self) -> None:
         """Close the store and the toolkit (its pools, its clients in this loop) from the app's loop."""

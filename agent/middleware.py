@@ -38,7 +38,7 @@ from pydantic import BaseModel, ValidationError
 from agent.events import args_preview
 from agent.tracing import annotate_graph_run
 from agent.usage import USAGE_KEY, Usage, meter_of
-from tools.plans.tool import PLAN_TOOL
+from tools.plans.tool import tool_calls_counted
 from tools.text import invalid_arguments, problems, shorten
 from tools.upstream import weighted_tool_call_limit
 
@@ -163,12 +163,6 @@ class SafeToolArgsMiddleware(AgentMiddleware):
         self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[ModelResponse]]
     ) -> ModelResponse:
         return self._clean(await handler(request))
-
-
-def tool_calls_counted(call: ToolCall) -> int:
-    """How many tool calls one call stands for: a plan's steps, else one."""
-    steps = call["args"].get("steps") if call["name"] == PLAN_TOOL else None
-    return max(1, len(steps)) if isinstance(steps, list) else 1
 
 
 class StepCountingToolCallLimit(weighted_tool_call_limit()):  # type: ignore[misc]  # a class made at import

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(CONFIG).is_file():
         print(f"serve: no {CONFIG} here: run it in the project's folder.", file=sys.stderr)
         return 2
-    if not is_loopback(args.host) and AgentSettings.from_env().serve_token is None:
+    if not is_loopback(args.host) and AgentSettings.from_env().web.serve_token is None:
         print(
             f"serve: listening on {args.host or 'every address'} needs HUGGINGGPT_SERVE_TOKEN set (every request"
             " must then send it as a bearer token); without one, listen on 127.0.0.1.",

@@ -1,4 +1,4 @@
-"""LLM, agent, tracing and web settings, extending the toolkit's (one object for everything)."""
+"""The agent's settings: the toolkit's (`HFSettings`) and the LLM, tracing, store and web sections, composed."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import SecretStr, field_validator
 
-from tools.settings import HFSettings, is_loopback, setting, split_pairs
+from tools.settings import HFSettings, Settings, is_loopback, section, setting, split_commas, split_pairs
 
 DEFAULT_LLM = "gpt-4.1-mini"
 # A web thread's name, and a sign-in's user name (its namespace); never `.` or `..` (it names a folder).
@@ -33,8 +33,8 @@ def logins(value: SecretStr) -> list[tuple[str, str]]:
     return pairs
 
 
-class AgentSettings(HFSettings):
-    """Toolkit settings plus the chat model (any OpenAI-compatible Chat Completions server)."""
+class LLMSettings(Settings):
+    """The chat model (any OpenAI-compatible Chat Completions server) and the agent's limits."""
 
     openai_api_key: SecretStr | None = setting(None, "OPENAI_API_KEY", description="Key of the LLM server.")
     openai_base_url: str | None = setting(
@@ -67,7 +67,11 @@ class AgentSettings(HFSettings):
     llm_retries: int = setting(
         3, "HUGGINGGPT_LLM_RETRIES", ge=0, le=10, description="Retries of one failed LLM call."
     )
-    # Tracing (LangSmith): off unless asked for; see agent/tracing.py.
+
+
+class TracingSettings(Settings):
+    """Tracing (LangSmith): off unless asked for; see agent/tracing.py."""
+
     langsmith_tracing: bool = setting(
         False, "LANGSMITH_TRACING", "LANGSMITH_TRACING_V2", "LANGCHAIN_TRACING_V2", description="Trace runs."
     )
@@ -90,7 +94,21 @@ class AgentSettings(HFSettings):
     trace_metadata: dict[str, str] = setting(
         {}, "HUGGINGGPT_TRACE_METADATA", description="key=value,... on every run."
     )
-    # The conversation store (agent/store.py).
+
+    @field_validator("trace_tags", mode="before")
+    @classmethod
+    def _split_tags(cls, value: Any) -> Any:
+        return split_commas(value)
+
+    @field_validator("trace_metadata", mode="before")
+    @classmethod
+    def _split_pairs(cls, value: Any) -> Any:
+        return split_pairs(value)
+
+
+class StoreSettings(Settings):
+    """The conversation store (agent/store.py)."""
+
     database_url: SecretStr | None = setting(
         None,
         "HUGGINGGPT_DATABASE_URL",
@@ -103,7 +121,11 @@ class AgentSettings(HFSettings):
         le=86_400,
         description="Seconds a turn waits while another turn runs on the same thread.",
     )
-    # The web UI.
+
+
+class WebSettings(Settings):
+    """The web UI, and the served agent (`make serve`: the whole server, its MCP and A2A routes included)."""
+
     web_host: str = setting("127.0.0.1", "GRADIO_SERVER_NAME", description="Address the web UI listens on.")
     web_port: int = setting(
         7860, "GRADIO_SERVER_PORT", ge=1, le=65535, description="Port the web UI listens on."
@@ -113,24 +135,11 @@ class AgentSettings(HFSettings):
         "HUGGINGGPT_WEB_AUTH",
         description="Web UI sign-ins, user:password[,user:password...]; needed beyond loopback.",
     )
-    # The served agent (`make serve`): the whole server, its MCP and A2A routes included (agent/remote).
     serve_token: SecretStr | None = setting(
         None,
         "HUGGINGGPT_SERVE_TOKEN",
         description="Bearer token every request to `make serve` must carry; needed beyond loopback.",
     )
-
-    @field_validator("trace_tags", mode="before")
-    @classmethod
-    def _split_tags(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return tuple(dict.fromkeys(t.strip() for t in value.split(",") if t.strip()))
-        return value
-
-    @field_validator("trace_metadata", mode="before")
-    @classmethod
-    def _split_pairs(cls, value: Any) -> Any:
-        return split_pairs(value)
 
     def web_sign_in(self, host: str) -> list[tuple[str, str]]:
         """The web UI's (user, password) pairs for listening on `host`; empty when sign-in is off.
@@ -146,18 +155,34 @@ class AgentSettings(HFSettings):
             )
         return pairs
 
+
+class AgentSettings(Settings):
+    """The toolkit's settings and the agent's sections; keyword overrides may name any field of any
+    section (`AgentSettings(openai_model=..., timeout=...)`)."""
+
+    toolkit: HFSettings = section(HFSettings)
+    llm: LLMSettings = section(LLMSettings)
+    tracing: TracingSettings = section(TracingSettings)
+    store: StoreSettings = section(StoreSettings)
+    web: WebSettings = section(WebSettings)
+
     @property
     def checkpoint_path(self) -> Path:
         """The SQLite file holding conversations."""
-        return self.output_dir / "conversations.sqlite"
+        return self.toolkit.output_dir / "conversations.sqlite"
 
     def require_keys(self) -> None:
         """Raise `MissingSetting` naming the first missing key and how to set it."""
         for value, name, where in (
-            (self.openai_api_key, "OPENAI_API_KEY", "your OpenAI (or compatible server's) API key"),
-            (self.hf_token, "HF_TOKEN", "a Hugging Face token from https://huggingface.co/settings/tokens"),
+            (self.llm.openai_api_key, "OPENAI_API_KEY", "your OpenAI (or compatible server's) API key"),
+            (
+                self.toolkit.hf_token,
+                "HF_TOKEN",
+                "a Hugging Face token from https://huggingface.co/settings/tokens",
+            ),
         ):
-            if value is None and not (name == "HF_TOKEN" and self.backend == "local"):  # local: no HF calls
+            local = name == "HF_TOKEN" and self.toolkit.local.backend == "local"  # local: no HF calls
+            if value is None and not local:
                 raise MissingSetting(
                     f"{name} is not set: put {name}=<{where}> in .env (see .env.example) or export it."
                 )

@@ -167,9 +167,11 @@ async def open_store(settings: AgentSettings) -> ConversationStore:
     Raises `StoreUnavailable` (one sentence naming the variable and the host) for a bad
     `HUGGINGGPT_DATABASE_URL` or a server that cannot be reached; nothing is written then.
     """
-    if settings.database_url is None or not settings.database_url.get_secret_value().strip():
-        return await open_sqlite(settings.checkpoint_path, settings.thread_wait)
-    return await open_postgres(settings.database_url.get_secret_value().strip(), settings.thread_wait)
+    if settings.store.database_url is None or not settings.store.database_url.get_secret_value().strip():
+        return await open_sqlite(settings.checkpoint_path, settings.store.thread_wait)
+    return await open_postgres(
+        settings.store.database_url.get_secret_value().strip(), settings.store.thread_wait
+    )
 
 
 async def open_sqlite(path: Path, wait: float, *, keep_history: bool = False) -> SqliteStore:

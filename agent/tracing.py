@@ -75,9 +75,9 @@ def flush_within(client: langsmith.Client, seconds: float) -> None:
 
 def tracing_client(settings: AgentSettings) -> langsmith.Client:
     """A LangSmith client for the configured endpoint and key, with the scrubbing anonymizer."""
-    key = settings.langsmith_api_key
+    key = settings.tracing.langsmith_api_key
     return daemon_langsmith_client()(
-        api_url=settings.langsmith_endpoint,
+        api_url=settings.tracing.langsmith_endpoint,
         api_key=key.get_secret_value() if key else None,
         anonymizer=scrubber(known_secrets(settings)),
     )
@@ -89,10 +89,10 @@ def agent_tracer(settings: AgentSettings) -> LangChainTracer | None:
     None when it is not, or when it cannot be (a warning says why). Never raises, and never touches
     LangSmith's process-wide settings; once made, LangSmith errors stay in the client's background thread.
     """
-    if not settings.langsmith_tracing:
+    if not settings.tracing.langsmith_tracing:
         return None
-    endpoint = settings.langsmith_endpoint
-    if settings.langsmith_api_key is None and (endpoint is None or "smith.langchain.com" in endpoint):
+    endpoint = settings.tracing.langsmith_endpoint
+    if settings.tracing.langsmith_api_key is None and (endpoint is None or "smith.langchain.com" in endpoint):
         logger.warning("LANGSMITH_TRACING is true but LANGSMITH_API_KEY is not set: tracing stays off.")
         return None
     try:
@@ -100,7 +100,7 @@ def agent_tracer(settings: AgentSettings) -> LangChainTracer | None:
     except Exception as error:  # e.g. no API key for the hosted service
         logger.warning("LangSmith tracing is off: %s", error)
         return None
-    return LangChainTracer(client=client, project_name=settings.langsmith_project)
+    return LangChainTracer(client=client, project_name=settings.tracing.langsmith_project)
 
 
 def install_tracing(settings: AgentSettings) -> LangChainTracer | None:
@@ -110,15 +110,17 @@ def install_tracing(settings: AgentSettings) -> LangChainTracer | None:
     the tracer, to pass to `build_agent(callbacks=...)`."""
     tracer = agent_tracer(settings)
     if tracer is None:
-        if settings.langsmith_tracing:
+        if settings.tracing.langsmith_tracing:
             langsmith.configure(enabled=False)
         return None
-    if settings.langsmith_project:
-        langsmith.configure(client=tracer.client, enabled=True, project_name=settings.langsmith_project)
+    if settings.tracing.langsmith_project:
+        langsmith.configure(
+            client=tracer.client, enabled=True, project_name=settings.tracing.langsmith_project
+        )
     else:
         langsmith.configure(client=tracer.client, enabled=True)
     # registered after the client's own exit handler, so it runs first
-    atexit.register(flush_within, tracer.client, settings.trace_flush_seconds)
+    atexit.register(flush_within, tracer.client, settings.tracing.trace_flush_seconds)
     return tracer
 
 
@@ -145,8 +147,12 @@ def root_config(name: str, llm_model: str | None, settings: AgentSettings) -> Ru
     `HUGGINGGPT_TRACE_TAGS=a,b` and `HUGGINGGPT_TRACE_METADATA=key=value,...` label every run (e.g. for
     an experiment); the CLI's `--tag` and `--metadata` add to them per command.
     """
-    metadata = {**settings.trace_metadata, "agent": name, "llm_model": llm_model}
-    return {"run_name": name, "tags": list(dict.fromkeys([name, *settings.trace_tags])), "metadata": metadata}
+    metadata = {**settings.tracing.trace_metadata, "agent": name, "llm_model": llm_model}
+    return {
+        "run_name": name,
+        "tags": list(dict.fromkeys([name, *settings.tracing.trace_tags])),
+        "metadata": metadata,
+    }
 
 
 def annotate_graph_run(callbacks: Any, metadata: dict[str, Any]) -> None:

@@ -283,7 +283,7 @@ class WebApp:
         except MissingSetting as error:
             self.problem = str(error)
         self.lazy = LazyAgent(settings, model=model, tools=tools, callbacks=callbacks)
-        self.uploads = ArtifactStore(settings)
+        self.uploads = ArtifactStore(settings.toolkit)
         self.demo = self._blocks()
 
     @property
@@ -322,7 +322,7 @@ class WebApp:
 
     def media_folders(self) -> list[str]:
         """The only folders the server hands files out of: made media and uploads."""
-        output = self.settings.output_dir.resolve()
+        output = self.settings.toolkit.output_dir.resolve()
         return [str(output / name) for name in (*FOLDERS.values(), UPLOADS)]
 
     async def respond(
@@ -426,7 +426,7 @@ class WebApp:
 
         Raises `MissingSetting` (before anything listens) for an address beyond loopback without sign-in.
         """
-        logins = self.settings.web_sign_in(host)
+        logins = self.settings.web.web_sign_in(host)
         self.demo.queue(default_concurrency_limit=8).launch(
             server_name=host,
             server_port=port,
@@ -436,7 +436,7 @@ class WebApp:
             pwa=False,
             auth=logins or None,
             allowed_paths=self.media_folders(),  # not the whole output folder: it holds the store
-            max_file_size=self.settings.max_input_bytes,  # Gradio refuses bigger uploads before taking them
+            max_file_size=self.settings.toolkit.max_input_bytes,  # Gradio refuses bigger uploads before taking them
             app_kwargs={"middleware": [Middleware(MediaOnlyFiles)]},  # only media from its file route
             css=CSS,
             **kwargs,

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         settings = settings_for(args)
-        settings.web_sign_in(settings.web_host)  # refused before the UI's seconds of imports
+        settings.web.web_sign_in(settings.web.web_host)  # refused before the UI's seconds of imports
     except Exception as error:  # invalid settings: one sentence, like the CLI
         from agent.errors import describe_error
 
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     if app.problem:
         print(f"{program_name()}: {app.problem}", file=sys.stderr)
     try:
-        app.launch(settings.web_host, settings.web_port)
+        app.launch(settings.web.web_host, settings.web.web_port)
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM (Gradio closes its server on the first: the port is free)
         pass
     finally:

@@ -213,7 +213,10 @@ async def videos(stack: Any) -> tuple[float, float]:
     from tools import HuggingFaceToolkit
 
     (tool,) = HuggingFaceToolkit(
-        tasks=["text_to_video"], settings=stack.settings(), include_find_models=False, include_run_plan=False
+        tasks=["text_to_video"],
+        settings=stack.settings().toolkit,
+        include_find_models=False,
+        include_run_plan=False,
     ).get_tools()
 
     def call(i: int) -> dict[str, Any]:

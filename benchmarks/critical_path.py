@@ -62,7 +62,9 @@ async def bench(seed: int, singles: int, chains: int, dags: int) -> dict[str, An
     rng = random.Random(seed + 1)
     results = []
     with harness.stack() as stack:
-        without_plan = HuggingFaceToolkit(settings=stack.settings(), include_run_plan=False).get_tools()
+        without_plan = HuggingFaceToolkit(
+            settings=stack.settings().toolkit, include_run_plan=False
+        ).get_tools()
         agents = {"task": stack.agent(tools=without_plan), "layer": stack.agent(tools=without_plan),
                   "once": stack.agent()}  # fmt: skip
         for i, tool in enumerate(sorted(load_links())):  # warm-up: imports, Hub look-ups, connections

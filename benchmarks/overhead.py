@@ -171,7 +171,7 @@ async def bench() -> dict[str, Any]:
         settings = stack.settings()
         from tools import HuggingFaceToolkit
 
-        tools = {t.name: t for t in HuggingFaceToolkit(settings=settings).get_tools()}
+        tools = {t.name: t for t in HuggingFaceToolkit(settings=settings.toolkit).get_tools()}
         names = [n for n in sorted(load_links()) if n not in QUEUE_TASKS]
         args = {n: call_args(Graph("single", [n]), n, {}) for n in names}
 

@@ -102,7 +102,9 @@ async def bench(seed: int, chains: int, dags: int, rates: list[float]) -> dict[s
     with harness.stack() as stack:
         chunks = Chunks()
         stack.llm.before_chunk = chunks
-        without_plan = HuggingFaceToolkit(settings=stack.settings(), include_run_plan=False).get_tools()
+        without_plan = HuggingFaceToolkit(
+            settings=stack.settings().toolkit, include_run_plan=False
+        ).get_tools()
         agents = {"task": stack.agent(tools=without_plan), "layer": stack.agent(tools=without_plan),
                   "once": stack.agent(stack.settings(plan_streaming=False)), "stream": stack.agent()}  # fmt: skip
         for i, tool in enumerate(sorted(load_links())):  # warm-up: imports, Hub look-ups, connections
@@ -146,12 +148,14 @@ def summarise(data: dict[str, Any]) -> list[dict[str, Any]]:
                 })  # fmt: skip
         left = harness.median([r["left"] for r in dags]) if dags else float("nan")
         speed = sum(r["stream"]["seconds"] for r in dags) / sum(r["once"]["seconds"] for r in dags)
+        floor = sum(r["stream"]["bound"] for r in dags) / sum(r["once"]["bound"] for r in dags)
         ratios = [r["stream"]["seconds"] / r["stream"]["bound"] for r in rows]
         if rate == 25:
             out.append({"benchmark": "plan stream", "metric": "25 tokens/s, DAGs: plan stream left when step 1 starts, median",
                         "value": f"{left:.0%}", "target": f">= {TARGET_LEFT:.0%}", "ok": left >= TARGET_LEFT})  # fmt: skip
             out.append({"benchmark": "plan stream", "metric": "25 tokens/s, DAGs: wall, streamed / planned once",
-                        "value": f"{speed:.2f}", "target": f"<= {TARGET_SPEEDUP}", "ok": speed <= TARGET_SPEEDUP})  # fmt: skip
+                        "value": f"{speed:.2f}", "target": f"<= {TARGET_SPEEDUP}", "ok": speed <= TARGET_SPEEDUP,
+                        "note": f"the same for the bounds: {floor:.2f}"})  # fmt: skip
         out.append({"benchmark": "plan stream", "metric": f"{rate:g} tokens/s: streamed wall / bound, median",
                     "value": f"{harness.median(ratios):.3f}", "target": f"<= {TARGET_MEDIAN}",
                     "ok": harness.median(ratios) <= TARGET_MEDIAN, "note": f"left at step 1 {left:.0%}, streamed/once {speed:.2f}"})  # fmt: skip

@@ -13,7 +13,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from agent import AgentSettings, TurnSummary, build_agent, run_turn
-from agent.events import AnswerDelta, ToolFinished, ToolStarted, TurnDone
+from agent.events import AnswerDelta, ToolFinished, ToolStarted, TurnDone, replay
 from tests import scenarios
 from tests.fakes import SchemaModel, ScriptedModel
 from tests.stand_ins import media
@@ -21,6 +21,7 @@ from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.openai_api import OpenAIStandIn
 from tests.stand_ins.scripts import last_user_message
 from tools import HuggingFaceToolkit
+from tools.plans.results import PlanResult
 
 
 @pytest.fixture
@@ -92,7 +93,7 @@ def agent_for(mode: str) -> Any:
     """The default agent ("planned": run_plan is offered), or one without run_plan ("layered")."""
     if mode == "planned":
         return build_agent(settings(), checkpointer=InMemorySaver())
-    tools = HuggingFaceToolkit(settings=settings(), include_run_plan=False).get_tools()
+    tools = HuggingFaceToolkit(settings=settings().toolkit, include_run_plan=False).get_tools()
     return build_agent(settings(), tools=tools, checkpointer=InMemorySaver())
 
 
@@ -264,3 +265,26 @@ async def test_long_history_is_summarised(planner: OpenAIStandIn) -> None:
     assert any("Earlier poems were read aloud" in str(m.get("content")) for m in sent)
     size = sum(len(str(m.get("content") or "")) for m in sent)
     assert size < 10 * 900, f"history was not trimmed ({size} characters sent)"
+
+
+async def test_a_saved_plan_replays_as_its_steps(planner: OpenAIStandIn, workdir: Path) -> None:
+    """A plan's result, read back from the database by another saver (a restart), replays as the very steps
+    the live run showed: the artifact has one shape, plain data, live and saved."""
+    db = str(workdir / "conversations.sqlite")
+    live: list[Any] = []
+    async with AsyncSqliteSaver.from_conn_string(db) as saver:
+        await run(build_agent(settings(), checkpointer=saver), scenarios.CHAIN_PROMPT, "saved", live)
+    async with AsyncSqliteSaver.from_conn_string(db) as saver:
+        state = await build_agent(settings(), checkpointer=saver).aget_state(
+            {"configurable": {"thread_id": "saved"}}
+        )
+    replayed = [e for e in replay(state.values["messages"]) if isinstance(e, ToolFinished)]
+
+    def shown(events: list[Any]) -> list[tuple[Any, ...]]:
+        return [
+            (e.id, e.name, e.status, e.step, e.model, e.files) for e in events if isinstance(e, ToolFinished)
+        ]
+
+    assert shown(replayed) == shown(live) and len(replayed) >= 2 and all(e.step for e in replayed)
+    (saved,) = [m.artifact for m in state.values["messages"] if isinstance(m, ToolMessage)]
+    assert isinstance(saved, dict) and PlanResult.read(saved) is not None

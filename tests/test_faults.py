@@ -46,6 +46,7 @@ from tests.stand_ins.openai_api import OpenAIStandIn
 from tests.stand_ins.scripts import Plan, PlanOnce, Reply, Request, plan_failures, tool_results
 from tools.files.media import looks_complete, sniff
 from tools.inference.errors import Cause
+from tools.settings import HFSettings
 
 REPO = Path(__file__).resolve().parent.parent
 REPORT = REPO / "test-artifacts" / "fault-report.txt"
@@ -342,7 +343,7 @@ async def judged(scenario: Scenario, config: AgentSettings, seed: int) -> tuple[
         return "crashed", f"{type(error).__name__}: {error}"[:300]
     finally:
         TALLY.slowest = max(TALLY.slowest, time.monotonic() - started)
-    found = problems(scenario, turns, config.output_dir.resolve())
+    found = problems(scenario, turns, config.toolkit.output_dir.resolve())
     unexpected = [c for t in turns for c in t.failed if c["name"] not in scenario.expected_errors]
     if found:
         return "wrong", "; ".join(found)
@@ -488,7 +489,7 @@ async def test_failed_call_lists_its_failed_attempts(
 def test_truncated_flac_falls_back_and_saves_nothing_cut(hf_stand_in: HFStandIn, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     """A FLAC cut off in transit is noticed: the next model serves, and no cut file is saved."""
-    from tools import HFSettings, HuggingFaceToolkit
+    from tools import HuggingFaceToolkit
 
     monkeypatch.chdir(tmp_path)
     flac = next(m["id"] for m in hf_stand_in.models("text-to-speech")
@@ -581,7 +582,7 @@ def test_retry_delay_setting(monkeypatch: pytest.MonkeyPatch) -> None:
         type(m).__name__: getattr(m, "initial_delay", None) for m in middleware(config, ScriptedModel())
     }
     assert delays["ModelRetryMiddleware"] == delays["ToolRetryMiddleware"] == 0.25
-    assert AgentSettings().retry_delay == 1.0
+    assert HFSettings.model_fields["retry_delay"].default == 1.0  # (AgentSettings() reads the env)
     monkeypatch.setenv("HUGGINGGPT_RETRY_DELAY", "-1")
     with pytest.raises(ValidationError) as invalid:
         AgentSettings.from_env(env_file=None)

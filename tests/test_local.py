@@ -428,8 +428,9 @@ def test_local_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch, wo
     )
     monkeypatch.setenv("HUGGINGGPT_LOCAL_WORKERS", "3")
     settings = HFSettings.from_env(env_file=None)
-    assert settings.backend == "hybrid" and settings.local_workers == 3 and not settings.local_download
-    assert settings.local_models == {
+    local = settings.local
+    assert local.backend == "hybrid" and local.local_workers == 3 and not local.local_download
+    assert local.local_models == {
         "sentence-similarity": "/models/minilm",
         "fill-mask": "bert-base-uncased",
     }
@@ -439,7 +440,9 @@ def test_local_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch, wo
     monkeypatch.setenv("HUGGINGGPT_BACKEND", "gpu")
     with pytest.raises(ValidationError, match="'router', 'local' or 'hybrid'"):
         HFSettings.from_env(env_file=None)
-    assert HFSettings(local_device=" CUDA:1 ").local_device == "cuda:1"
+    for name in ("HUGGINGGPT_BACKEND", "HUGGINGGPT_LOCAL_MODELS"):  # settings built directly read them too
+        monkeypatch.delenv(name)
+    assert HFSettings(local_device=" CUDA:1 ").local.local_device == "cuda:1"
     with pytest.raises(ValidationError, match="local_device"):
         HFSettings(local_device="gpu")
 

@@ -43,6 +43,7 @@ from tools import HFSettings, HuggingFaceToolkit, TaskResult
 from tools.mcp import build_server
 from tools.mcp.command import main as mcp_command
 from tools.mcp.transports import http_app
+from tools.plans.results import PlanResult
 
 MCP_TOKEN = "mcp-test-token-0123456789"
 
@@ -205,6 +206,7 @@ async def test_http_run_plan_takes_data_uris_in_its_steps(
     steps = [{"id": "seen", "tool": "object_detection", "args": {"image": uri}},
              {"id": "said", "tool": "text_to_speech", "args": {"text": "I see $seen"}}]  # fmt: skip
     async with Client(http_url) as client:
+        listed = (await client.list_tools()).tools
         result = await client.call_tool("run_plan", {"steps": steps})
         refused = await client.call_tool("run_plan", {"steps": [{"id": "a", "tool": "image_to_text",
                                                                   "args": {"image": "data:image/png;base64,@@"}}]})  # fmt: skip
@@ -213,6 +215,11 @@ async def test_http_run_plan_takes_data_uris_in_its_steps(
     assert kinds == ["TextContent", "ImageContent", "ResourceLink", "AudioContent", "ResourceLink"]
     plan = result.structured_content
     assert plan is not None and plan["steps"]["said"]["args"]["text"].startswith("I see Found 3 object(s)")
+    typed = PlanResult.read(plan)  # the typed result, read back from what the client got
+    links = [file_path(b.uri) for b in result.content if isinstance(b, types.ResourceLink)]
+    assert typed is not None and links == [Path(f["path"]).resolve() for f in typed.files()]
+    (schema,) = [t.output_schema for t in listed if t.name == "run_plan"]  # declared, so the client checks it
+    assert schema is not None and set(schema["properties"]) == {"task", "steps"}
     (sent,) = hf_stand_in.inference_requests(task="object-detection")
     assert sent.body == picture
     assert refused.is_error and text_of(refused).startswith("run_plan refused its input: step a: image: ")

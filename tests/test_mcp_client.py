@@ -219,7 +219,7 @@ async def test_an_image_becomes_a_file_of_the_turn(workdir: Path, openai_stand_i
     path = servers_file(workdir, {"everything": everything(MARK=marker())})
     config = AgentSettings.from_env(env_file=None, mcp_servers=path, timeout=5.0, llm_timeout=10.0)
     openai_stand_in.script([{"name": "everything__get_tiny_image", "args": {}}, "Here is the tiny image."])
-    agent = build_agent(config, tools=toolkit(config).get_tools())
+    agent = build_agent(config, tools=toolkit(config.toolkit).get_tools())
     events: list[Any] = []
     summary = await turn(agent, "Show me the tiny image", events)
     (made,) = summary.artifacts
@@ -299,7 +299,7 @@ async def test_progress_shows_and_a_deadline_holds(workdir: Path, openai_stand_i
     openai_stand_in.script([
         {"name": "everything__trigger_long_running_operation", "args": {"duration": 0.3, "steps": 3}}, "Done."
     ])  # fmt: skip
-    kit = toolkit(config)
+    kit = toolkit(config.toolkit)
     agent = build_agent(config, tools=kit.get_tools())
     events: list[Any] = []
     await turn(agent, "Run the long operation", events)

@@ -15,7 +15,11 @@ from langchain_core.tools import BaseTool, ToolException
 
 from tests.stand_ins import media
 from tests.stand_ins.hf import HFStandIn, RecordedRequest
+from tests.stand_ins.scripts import plan_failures, plan_steps
 from tools import HFSettings, HuggingFaceToolkit
+from tools.plans.results import PlanResult, StepFinished, StepResult, StepStarted
+from tools.plans.steps import PlanStep
+from tools.plans.tool import STEP_EVENT, planned_steps, tool_calls_counted
 
 
 @pytest.fixture
@@ -203,3 +207,106 @@ async def test_a_passing_failure_is_retried_like_a_direct_call(hf_stand_in: HFSt
     message = await run(step("s1", "text_to_speech", text="baa"), max_attempts=3, tool_retries=1)
     assert message.artifact["steps"]["s1"]["status"] == "ok"
     assert len(hf_stand_in.inference_requests(task="text-to-speech")) == 4
+
+
+async def test_every_step_retry_follows_the_tool_retry_budget(hf_stand_in: HFStandIn, workdir: Path) -> None:
+    """A step whose failures all pass is retried by the agent's own ToolRetryMiddleware (one retry loop):
+    HUGGINGGPT_TOOL_RETRIES more calls of the whole step, then it fails with the tool's sentence."""
+    hf_stand_in.add_fault("loading", task="text-to-speech", times=None)
+    for retries in (0, 2):
+        before = len(hf_stand_in.inference_requests(task="text-to-speech"))
+        message = await run(step("s1", "text_to_speech", text="baa"), max_attempts=1, tool_retries=retries)
+        plan = PlanResult.read(message.artifact)
+        assert plan is not None and plan.steps["s1"].status == "failed", message.content
+        sent = len(hf_stand_in.inference_requests(task="text-to-speech")) - before
+        assert sent == 1 + retries, (retries, sent)
+
+
+async def test_the_result_is_typed_and_kept_as_plain_data(hf_stand_in: HFStandIn, workdir: Path) -> None:
+    """The artifact is plain JSON data (as a conversation keeps it); `PlanResult.read` gives the typed result
+    back, with the files the steps made and the very content the model was sent."""
+    hf_stand_in.add_fault("not_found", task="image-to-text", times=None)
+    message = await run(
+        step("s1", "text_to_image", prompt="three sheep"),
+        step("s2", "image_to_text", image="$s1"),
+        step("s3", "text_to_speech", text="$s2"),
+        step("s4", "text_to_speech", text="baa"),
+    )
+    stored = json.loads(json.dumps(message.artifact))  # what a checkpoint or an MCP client gets back
+    plan = PlanResult.read(stored)
+    assert plan is not None and plan == PlanResult.read(message.artifact)
+    assert {k: s.status for k, s in plan.steps.items()} == {
+        "s1": "ok",
+        "s2": "failed",
+        "s3": "skipped",
+        "s4": "ok",
+    }
+    assert plan.text() == message.content
+    # the LLM stand-in reads the same steps back from the text, all a model is sent (it never sees artifacts)
+    assert plan_steps(message.content) == {k: s.content for k, s in plan.steps.items()}
+    assert plan_failures(message.content) == [plan.steps["s2"].error, plan.steps["s3"].error]
+    made = [f["path"] for f in plan.files()]
+    assert [f["mime_type"].split("/")[0] for f in plan.files()] == ["image", "audio"]
+    assert all(Path(p).is_file() for p in made)
+    assert made == [plan.steps["s1"].files()[0]["path"], plan.steps["s4"].files()[0]["path"]]
+    task = (
+        await plan_tool()
+        .tools["text_to_speech"]
+        .ainvoke({"name": "text_to_speech", "args": {"text": "baa"}, "id": "t1", "type": "tool_call"})
+    )
+    assert PlanResult.read(task.artifact) is None  # a task tool's artifact is not a plan's
+    assert PlanResult.read({"task": "plan", "steps": {"s1": {"tool": "x"}}}) is None  # nor a broken one
+
+
+async def test_step_events_are_typed_and_match_the_result(hf_stand_in: HFStandIn, workdir: Path) -> None:
+    """Each step writes StepStarted (its resolved arguments) then StepFinished (its result, and the attempts
+    that failed first, also for a failed step, whose result keeps none)."""
+    hf_stand_in.add_fault("not_found", task="image-to-text", times=None)
+    tool, events = plan_tool(max_attempts=1), []
+    parsed = [
+        PlanStep.model_validate(s)
+        for s in (step("s1", "text_to_image", prompt="a sheep"), step("s2", "image_to_text", image="$s1"))
+    ]
+    result = await tool.start(None, events.append).join(parsed)
+    typed = [e[STEP_EVENT] for e in events]
+    assert [(type(e).__name__, e.step) for e in typed] == [
+        ("StepStarted", "s1"), ("StepFinished", "s1"), ("StepStarted", "s2"), ("StepFinished", "s2"),
+    ]  # fmt: skip
+    started, finished = typed[2], typed[3]
+    assert isinstance(started, StepStarted) and isinstance(finished, StepFinished)
+    assert started.args == {"image": result.steps["s1"].files()[0]["path"]}
+    for event in typed[1::2]:
+        assert StepResult.model_validate(event.model_dump()) == result.steps[event.step]
+    assert finished.status == "failed" and [a["model"] for a in finished.failed_attempts] == [
+        hf_stand_in.models("image-to-text")[0]["id"]
+    ]
+
+
+def test_a_calls_steps_are_read_once(hf_stand_in: HFStandIn) -> None:
+    """What callers read from a run_plan call's arguments, as the model sent them: the steps (for the tools
+    it uses), how many tool calls it counts for, which step arguments take media."""
+    steps = [step("s1", "text_to_image", prompt="a"), "junk", step("s2", "image_to_text", image="$s1")]
+    call = {"name": "run_plan", "args": {"steps": steps}, "id": "p", "type": "tool_call"}
+    assert [s["tool"] for s in planned_steps(call) or []] == ["text_to_image", "image_to_text"]
+    assert tool_calls_counted(call) == 3 and tool_calls_counted({**call, "args": {"steps": []}}) == 1
+    assert tool_calls_counted({"name": "text_to_image", "args": {"steps": steps}}) == 1
+    assert planned_steps({"name": "text_to_image", "args": {"steps": steps}}) is None
+    plan = plan_tool()
+    assert plan.media_args("image_to_text") == {"image": "image"} and plan.media_args("paint") == {}
+    assert plan.media_args("visual_question_answering") == {"image": "image"}
+    assert plan.media_args("text_to_image") == {}
+
+
+def test_media_arguments_are_the_file_inputs_the_schemas_describe() -> None:
+    """Which arguments take media is computed once on the task spec; each is an argument whose schema asks
+    for a file path or URL, and every such argument is one."""
+    for tool in HuggingFaceToolkit().get_tools():
+        spec = getattr(tool, "spec", None)
+        if spec is None:
+            continue
+        schema = tool.args_schema.model_json_schema()["properties"]
+        files = {
+            name for name, prop in schema.items() if "a path or http(s) URL" in prop.get("description", "")
+        }
+        assert set(spec.media_args) == files, tool.name
+        assert all(kind in tool.name or kind in spec.description.lower() for kind in spec.media_args.values())

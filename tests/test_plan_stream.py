@@ -22,7 +22,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from agent import AgentSettings, TurnSummary, build_agent, run_turn
 from agent.events import ToolFinished, ToolStarted, TurnDone
 from tests.stand_ins.hf import HFStandIn
-from tests.stand_ins.openai_api import OpenAIStandIn
+from tests.stand_ins.openai_api import CutStream, OpenAIStandIn
 from tests.stand_ins.scripts import call
 from tools.plans.scan import StepScanner
 
@@ -190,3 +190,80 @@ async def test_a_plan_over_the_tool_call_budget_stops_its_started_steps(
     history = (await agent.aget_state({"configurable": {"thread_id": "stream-4"}})).values["messages"]
     (blocked,) = [m for m in history if isinstance(m, ToolMessage)]
     assert blocked.status == "error" and "run_plan: 4 steps" not in blocked.text
+
+
+class Cut:
+    """Hangs up the first `times` streams, each once `marker` has been written and `ready()` (or after
+    `WAIT` s)."""
+
+    def __init__(self, marker: str, ready: Callable[[], bool], times: int = 1) -> None:
+        self.marker, self.ready, self.times = marker, ready, times
+        self.hold, self.ready_in_time, self.cuts = Hold(marker, ready), True, 0
+
+    @property
+    def cut(self) -> bool:
+        return self.cuts > 0
+
+    def __call__(self, chunk: dict[str, Any]) -> None:
+        if self.cuts >= self.times:
+            return
+        self.hold(chunk)
+        if self.hold.held:
+            self.ready_in_time = bool(self.ready_in_time and self.hold.ready_in_time)
+            self.cuts, self.hold = self.cuts + 1, Hold(self.marker, self.ready)
+            raise CutStream
+
+
+@pytest.mark.parametrize(("same", "cuts"), [(True, 1), (False, 1), (True, 2)])
+async def test_a_retried_model_call_keeps_the_steps_it_writes_again(
+    openai_stand_in: OpenAIStandIn,
+    hf_stand_in: HFStandIn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    same: bool,
+    cuts: int,
+) -> None:
+    """The stream is lost after step s1 started; the retry writes the plan again: the same s1 is kept (its
+    request sent once, also across two retries), a different s1 is cancelled and the new one runs."""
+    monkeypatch.chdir(tmp_path)
+    cut = Cut('"id":"s2"', lambda: bool(hf_stand_in.inference_requests(task="text-to-image")), cuts)
+    if not same:  # the first s1 is still running when the retry writes s1 differently
+
+        def before_chunk(chunk: dict[str, Any]) -> None:
+            if cut.cut:
+                hf_stand_in.set_latency(0.0, task="text-to-image")
+            cut(chunk)
+
+        hf_stand_in.set_latency(WAIT, task="text-to-image")
+    openai_stand_in.before_chunk = cut if same else before_chunk
+    again = DAG if same else [step("s1", "text_to_image", prompt="four sheep in a field"), *DAG[1:]]
+    written = [call("run_plan", steps=DAG)] * cuts + [call("run_plan", steps=again)]
+    openai_stand_in.script([*written, "Done."])
+    agent = build_agent(settings(llm_retries=cuts, retry_delay=0.0), checkpointer=InMemorySaver())
+    events: list[Any] = []
+    began = time.monotonic()
+    summary = await run(agent, "Draw three sheep, label, restyle, translate.", "stream-5", events)
+    assert time.monotonic() - began < WAIT  # a step written differently was cancelled, not waited for
+    assert cut.cuts == cuts and cut.ready_in_time, "step s1's request did not arrive before the cut"
+    assert len(openai_stand_in.chat_requests) == cuts + 2  # the cut attempts, the retry, the answer
+    statuses = [(c["name"], c["status"]) for c in summary.tool_calls]
+    assert sorted(statuses) == sorted(
+        [(s["tool"], "ok") for s in DAG] + ([] if same else [("text_to_image", "error")])
+    )
+    prompts = [r.json()["inputs"] for r in hf_stand_in.inference_requests(task="text-to-image")]
+    assert prompts == (
+        ["three sheep in a field"] if same else ["three sheep in a field", "four sheep in a field"]
+    )
+    for task in ("image-classification", "image-to-image", "translation"):
+        assert len(hf_stand_in.inference_requests(task=task)) == 1, task
+    started = [e.step for e in events if isinstance(e, ToolStarted)]
+    assert sorted(started) == (["s1", "s2", "s3", "s4"] if same else ["s1", "s1", "s2", "s3", "s4"])
+    if not same:
+        (dropped,) = [e for e in events if isinstance(e, ToolFinished) and e.error]
+        assert (
+            dropped.step == "s1"
+            and dropped.error == "cancelled: the retried model call wrote this step differently"
+        )
+    history = (await agent.aget_state({"configurable": {"thread_id": "stream-5"}})).values["messages"]
+    (planned,) = [m for m in history if isinstance(m, ToolMessage)]
+    assert planned.text.startswith("run_plan: 4 steps, 4 ok, 0 failed")

@@ -49,8 +49,8 @@ async def test_worst_case_hf_requests_per_tool_call(
     hf_stand_in.add_fault("rate_limit", task="text-classification", times=None)
     message = await classify_once(config)
     sent = hf_stand_in.inference_requests(task="text-classification")
-    assert message.status == "error" and len(sent) == expected == config.hf_requests_per_tool_call
-    assert len(set(r.model for r in sent)) == config.max_attempts  # no model beyond the budget
+    assert message.status == "error" and len(sent) == expected == config.toolkit.hf_requests_per_tool_call
+    assert len(set(r.model for r in sent)) == config.toolkit.max_attempts  # no model beyond the budget
 
 
 async def test_cold_models_fall_back_without_retrying(hf_stand_in: HFStandIn, tmp_path: Path) -> None:
@@ -59,25 +59,30 @@ async def test_cold_models_fall_back_without_retrying(hf_stand_in: HFStandIn, tm
     hf_stand_in.add_fault("loading", task="text-classification", times=None)
     message = await classify_once(config)
     sent = hf_stand_in.inference_requests(task="text-classification")
-    assert message.status == "error" and len(sent) == config.max_attempts * (1 + config.tool_retries) == 6
+    assert (
+        message.status == "error"
+        and len(sent) == config.toolkit.max_attempts * (1 + config.toolkit.tool_retries) == 6
+    )
 
 
 async def test_worst_case_llm_requests_per_model_call(
     openai_stand_in: OpenAIStandIn, hf_stand_in: HFStandIn, tmp_path: Path
 ) -> None:
     """The OpenAI SDK makes no retries of its own: the agent's retry middleware holds the whole budget."""
-    config = settings(tmp_path, llm_retries=2, llm_timeout=5.0).model_copy(
+    config = settings(tmp_path, llm_retries=2, llm_timeout=5.0)
+    llm = config.llm.model_copy(
         update={
             "openai_api_key": SecretStr(openai_stand_in.api_key or ""),
             "openai_base_url": openai_stand_in.base_url,
         }
     )
+    config = config.model_copy(update={"llm": llm})
     openai_stand_in.add_fault("server_error", times=100)
     agent = build_agent(config, checkpointer=InMemorySaver())
     with pytest.raises(openai.InternalServerError):
         async for event in run_turn(agent, "hello", thread="llm-budget"):
             assert not isinstance(event, TurnDone)
-    assert len(openai_stand_in.chat_requests) == 1 + config.llm_retries
+    assert len(openai_stand_in.chat_requests) == 1 + config.llm.llm_retries
 
 
 async def test_a_passing_failure_is_retried_within_the_budget(hf_stand_in: HFStandIn, tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ def test_the_sentences_built_on_them() -> None:
     assert invalid_arguments("paint", error) == (
         "paint refused its arguments: width: Input should be less than or equal to 100."
     )
-    assert invalid_setting(error, {"width": "HUGGINGGPT_WIDTH"}) == (
+    assert invalid_setting(error, "HUGGINGGPT_WIDTH") == (
         "HUGGINGGPT_WIDTH is invalid: Input should be less than or equal to 100."
     )
 

@@ -41,6 +41,7 @@ from tests.fakes import ScriptedModel
 from tests.stand_ins.langsmith_api import LangSmithStandIn
 from tests.stand_ins.langsmith_plugin import LANGSMITH_TEST_KEY, LANGSMITH_TEST_PROJECT
 from tests.stand_ins.scripts import call
+from tests.test_plan_stream import WAIT, Hold
 from tools import HFSettings, HuggingFaceToolkit
 
 PLANTED = "hf_PlantedInToolInput0123456789abcdefXY"  # an HF-token-shaped string inside a tool input
@@ -107,7 +108,7 @@ async def test_agent_run_is_one_readable_tree_without_secrets(
     assert {r["trace_id"] for r in runs.values()} == {root["id"]}
     assert {"hugginggpt", "experiment:tracing"} <= set(root["tags"])
     assert metadata(root)["thread_id"] == "sheep-1"
-    assert metadata(root)["llm_model"] == settings.openai_model
+    assert metadata(root)["llm_model"] == settings.llm.openai_model
     assert metadata(root)["experiment"] == "tracing-test"
     assert root["session_name"] == LANGSMITH_TEST_PROJECT
     usage = metadata(root)["usage"]  # what the turn cost, as the stand-ins counted it
@@ -142,20 +143,22 @@ async def test_agent_run_is_one_readable_tree_without_secrets(
     captured = ls.captured_bytes()
     assert b"three sheep in a field" in captured  # the tool input was traced...
     assert b"[redacted]" in captured  # ...with the planted string redacted
-    secrets = [PLANTED, settings.token() or "", openai_stand_in.api_key or "", LANGSMITH_TEST_KEY]
+    secrets = [PLANTED, settings.toolkit.token() or "", openai_stand_in.api_key or "", LANGSMITH_TEST_KEY]
     assert secrets_in(captured, secrets) == []
     made = Path(image["files"][0]).read_bytes()  # no image bytes, raw or base64
     assert made[:64] not in captured and base64.b64encode(made[:48]) not in captured
     assert any(r.headers.get("content-encoding") == "zstd" for r in ls.requests)
 
 
-@pytest.mark.parametrize("streamed", [True, False])
+@pytest.mark.parametrize(("streamed", "slow"), [(True, 0.0), (True, 0.5), (False, 0.0)])
 async def test_a_plan_is_one_tool_run_with_a_child_run_per_step(
-    langsmith_stand_in, openai_stand_in, hf_stand_in, tmp_path: Path, streamed: bool
+    langsmith_stand_in, openai_stand_in, hf_stand_in, tmp_path: Path, streamed: bool, slow: float
 ) -> None:
-    """Steps started while the model wrote the plan are child runs of that model call (they began before
-    the run_plan run existed); otherwise of the run_plan run. Either way they carry the plan's call id."""
+    """Each step is a child run of the run_plan run, also when it started while the model wrote the plan
+    (before the run_plan run existed: its trace is held until then, tools/plans/held.py), whether it
+    ended before that run started or (`slow`, likely) after."""
     ls = langsmith_stand_in
+    hf_stand_in.set_latency(slow, task="text-to-image")
     plan = {"steps": [{"id": "s1", "tool": "text_to_image", "args": {"prompt": "three sheep"}},
                       {"id": "s2", "tool": "image_to_text", "args": {"image": "$s1"}}]}  # fmt: skip
     openai_stand_in.script([call("run_plan", **plan), "Three sheep, captioned."])
@@ -171,10 +174,13 @@ async def test_a_plan_is_one_tool_run_with_a_child_run_per_step(
     runs = ls.runs()
     tools_run = [r for r in runs.values() if r["run_type"] == "tool"]
     (planned,) = [r for r in tools_run if r["name"] == "run_plan"]
-    wrote = [r for r in runs.values() if r["name"] == "PlanStreamMiddleware.awrap_model_call"]
-    parent = min(wrote, key=lambda r: r["start_time"])["id"] if streamed else planned["id"]
-    children = {r["name"]: r for r in tools_run if r.get("parent_run_id") == parent}
+    children = {r["name"]: r for r in tools_run if r.get("parent_run_id") == planned["id"]}
     assert set(children) == {"text_to_image", "image_to_text"}, ls.tree()
+    assert set(children) == {r["name"] for r in tools_run} - {"run_plan"}  # and nowhere else
+    for child in children.values():  # a child never starts before its parent (LangSmith refuses that)
+        assert child["start_time"] >= planned["start_time"] and child["dotted_order"].startswith(
+            planned["dotted_order"] + "."
+        )
     caption = children["image_to_text"]
     assert "hf-task:image-to-text" in caption["tags"] and "experiment:plans" in caption["tags"]
     meta = metadata(caption)
@@ -184,6 +190,30 @@ async def test_a_plan_is_one_tool_run_with_a_child_run_per_step(
     assert meta["plan"].startswith("call_") == streamed  # a streamed plan's id is its run_plan call's id
     image = metadata(children["text_to_image"])["files"][0]
     assert caption["inputs"]["image"] == image  # and as resolved
+
+
+async def test_steps_of_a_streamed_plan_nobody_runs_are_traced_where_they_started(
+    langsmith_stand_in, openai_stand_in, hf_stand_in, tmp_path: Path
+) -> None:
+    """A streamed plan refused as a whole: its cancelled steps' held runs are sent under the model node
+    that wrote the plan, in the turn's one trace, ended as cancelled."""
+    ls = langsmith_stand_in
+    too_many = [{"id": f"s{i}", "tool": "text_to_speech", "args": {"text": f"baa {i}"}} for i in range(1, 5)]
+    hf_stand_in.set_latency(WAIT, task="text-to-speech")  # still running when the plan is refused
+    hold = Hold('"id":"s4"', lambda: bool(hf_stand_in.inference_requests(task="text-to-speech")))
+    openai_stand_in.before_chunk = hold  # s4 (one too many) is written once a step's request is out
+    openai_stand_in.script([call("run_plan", steps=too_many), "The plan was refused."])
+    settings = AgentSettings.from_env(output_dir=tmp_path / "out", max_plan_steps=3)
+    agent = build_agent(settings, checkpointer=InMemorySaver())
+    assert (await run(agent, "Say baa four times.", "plan-2")).answer == "The plan was refused."
+    close_tracing(agent)  # its queued runs sent
+    assert hold.ready_in_time
+    runs = ls.runs()
+    (root,) = [r for r in runs.values() if not r.get("parent_run_id")]
+    steps = [r for r in runs.values() if r["name"] == "text_to_speech"]
+    assert steps and all(r["trace_id"] == root["id"] for r in steps), ls.tree()
+    assert {runs[r["parent_run_id"]]["name"] for r in steps} == {"model"}  # the node that wrote the plan
+    assert all(r.get("end_time") and "CancelledError" in (r.get("error") or "") for r in steps), steps
 
 
 async def test_tracing_is_off_by_default(

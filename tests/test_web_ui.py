@@ -107,7 +107,7 @@ def _image_tool(settings: AgentSettings) -> StructuredTool:
 
     def text_to_image(prompt: str) -> tuple[str, dict[str, Any]]:
         """Make an image from a prompt."""
-        folder = settings.output_dir / "images"
+        folder = settings.toolkit.output_dir / "images"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "sheep.png"
         Image.new("RGB", (8, 8), "green").save(path)
@@ -186,7 +186,7 @@ async def test_a_plan_shows_each_step_with_its_media_live_and_resumed(
     plan = {"steps": [{"id": "s1", "tool": "text_to_image", "args": {"prompt": "three sheep"}},
                       {"id": "s2", "tool": "image_to_text", "args": {"image": "$s1"}}]}  # fmt: skip
     model = ScriptedModel(turns=[[("run_plan", plan)], "Three sheep, captioned."])
-    app = WebApp(settings, model=model, tools=HuggingFaceToolkit(settings=settings).get_tools())
+    app = WebApp(settings, model=model, tools=HuggingFaceToolkit(settings=settings.toolkit).get_tools())
     try:
         _, session = await _turn(app, "Draw three sheep and caption them", None)
 
@@ -214,7 +214,7 @@ async def test_respond_saves_uploads_where_the_tools_may_read_them(tmp_path: Pat
     app = WebApp(settings, model=model, tools=[_image_tool(settings)])
     try:
         _, session = await _turn(app, {"text": "What is this?", "files": [str(upload)]}, Session(thread="up"))
-        saved = list((settings.output_dir / "uploads" / "up").iterdir())
+        saved = list((settings.toolkit.output_dir / "uploads" / "up").iterdir())
         assert len(saved) == 1 and re.fullmatch(r"my_photo-[0-9a-f]{8}\.png", saved[0].name)
         sent = model.seen[0][-1].content
         assert sent.startswith("What is this?\n\nAttached files:\n- ") and sent.endswith(saved[0].name)
@@ -242,7 +242,9 @@ async def test_a_refused_upload_is_one_sentence_and_nothing_is_kept(tmp_path: Pa
             }
         ]
         assert box.interactive is True and box.value == {"text": "Look", "files": []}  # the text is kept
-        assert model.seen == [] and not (settings.output_dir / "uploads").exists()  # the photo neither
+        assert (
+            model.seen == [] and not (settings.toolkit.output_dir / "uploads").exists()
+        )  # the photo neither
     finally:
         await app.aclose()
 
@@ -287,13 +289,13 @@ def test_app_host_and_port_follow_gradio_variables(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
     monkeypatch.setenv("GRADIO_SERVER_PORT", "8123")
     chosen = settings_for(parse_args([]))
-    assert (chosen.web_host, chosen.web_port) == ("0.0.0.0", 8123)
-    assert settings_for(parse_args(["--host", "127.0.0.2", "--port", "9000"])).web_port == 9000
+    assert (chosen.web.web_host, chosen.web.web_port) == ("0.0.0.0", 8123)
+    assert settings_for(parse_args(["--host", "127.0.0.2", "--port", "9000"])).web.web_port == 9000
     monkeypatch.delenv("GRADIO_SERVER_NAME")
     monkeypatch.delenv("GRADIO_SERVER_PORT")
     (tmp_path / ".env").write_text("GRADIO_SERVER_PORT=7999\n")  # .env counts, like every setting
     chosen = settings_for(parse_args([]))
-    assert (chosen.web_host, chosen.web_port) == ("127.0.0.1", 7999)
+    assert (chosen.web.web_host, chosen.web.web_port) == ("127.0.0.1", 7999)
 
 
 async def test_signed_in_users_open_only_their_own_threads(tmp_path: Path) -> None:
@@ -333,11 +335,14 @@ def test_web_auth_is_checked_and_never_echoed(monkeypatch: pytest.MonkeyPatch, t
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HUGGINGGPT_WEB_AUTH", "alice:wool, bob:hay:stack")
-    assert settings_for(parse_args([])).web_sign_in("0.0.0.0") == [("alice", "wool"), ("bob", "hay:stack")]
+    assert settings_for(parse_args([])).web.web_sign_in("0.0.0.0") == [
+        ("alice", "wool"),
+        ("bob", "hay:stack"),
+    ]
     for bad in ("alice", "alice:", ":wool", "al ice:wool", "alice:wool,"):
         monkeypatch.setenv("HUGGINGGPT_WEB_AUTH", bad)
         with pytest.raises(MissingSetting) as info:
-            settings_for(parse_args([])).web_sign_in("127.0.0.1")
+            settings_for(parse_args([])).web.web_sign_in("127.0.0.1")
         assert str(info.value).startswith("HUGGINGGPT_WEB_AUTH is invalid: expected user:password pairs")
         assert "wool" not in str(info.value)
 

@@ -69,7 +69,7 @@ class HuggingFaceToolkit(BaseToolkit):
         toolkit, stopped by `close`), then `find_models` and `run_plan` (a task graph of those tools in one call)."""
         tasks: list[BaseTool] = [HFTaskTool(spec, self.backend) for spec in self.specs()]
         own = {t.name for t in tasks} | {"find_models", PLAN_TOOL}
-        if self.include_foreign and self.backend.settings.mcp_servers is not None:
+        if self.include_foreign and self.backend.settings.mcp_client.mcp_servers is not None:
             from tools.mcp_client.servers import foreign_tools  # the mcp client loads only then
 
             tasks += foreign_tools(self.backend.settings, self.backend.store, self.backend.sessions, own)

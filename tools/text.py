@@ -72,7 +72,8 @@ def invalid_arguments(name: str, error: ValidationError, *, skip: Collection[str
     return f"{name} refused its arguments: {problems(error, skip=skip)}."
 
 
-def invalid_setting(error: ValidationError, names: Mapping[str, str]) -> str:
-    """`HUGGINGGPT_TIMEOUT is invalid: Input should be a valid number.` (`names`: field -> variable)."""
-    where, rule = next(_problems(error, names, ()), ("a setting", "refused"))
-    return f"{'a setting' if where == 'arguments' else where} is invalid: {rule}."
+def invalid_setting(error: ValidationError, variable: str) -> str:
+    """`HUGGINGGPT_TIMEOUT is invalid: Input should be a valid number.` (`variable`: as the user sets it,
+    `Settings.variable(error)`)."""
+    rule = next((rule for _, rule in _problems(error, {}, ())), "refused")
+    return f"{variable} is invalid: {rule}."

@@ -28,9 +28,18 @@ def annotate_run(run_manager: Any, metadata: dict[str, Any]) -> None:
         return
     try:
         for handler in run_manager.handlers:
-            run = handler.run_map.get(str(run_manager.run_id)) if isinstance(handler, BaseTracer) else None
-            if run is not None:
-                run.add_metadata(metadata)
-                run.add_tags([t for t in run_tags(metadata) if t not in (run.tags or [])])
+            held = getattr(handler, "annotate_run", None)  # traces held for a plan (tools/plans/held.py)
+            if callable(held):
+                held(run_manager.run_id, metadata)
+            else:
+                annotate_tracer(handler, run_manager.run_id, metadata)
     except Exception:  # tracing must never break a tool call
         logger.debug("could not annotate the tool run", exc_info=True)
+
+
+def annotate_tracer(handler: Any, run_id: Any, metadata: dict[str, Any]) -> None:
+    """Add `metadata` (and tags) to the run `handler` keeps for `run_id`, if it is a tracer keeping it."""
+    run = handler.run_map.get(str(run_id)) if isinstance(handler, BaseTracer) else None
+    if run is not None:
+        run.add_metadata(metadata)
+        run.add_tags([t for t in run_tags(metadata) if t not in (run.tags or [])])

@@ -149,7 +149,7 @@ class AgentExecutorForA2A(AgentExecutor):
     def answer(self, done: TurnDone, base: str | None) -> list[Part]:
         result = result_of(done.summary, self.remote.shelf, base)
         result["answer"] = self.redact(result["answer"])
-        return answer_parts(result, self.remote.settings.mcp_inline_bytes)
+        return answer_parts(result, self.remote.settings.toolkit.mcp_server.mcp_inline_bytes)
 
     def say(self, updater: TaskUpdater, text: str) -> Any:
         return updater.new_agent_message([new_text_part(self.redact(text))])

@@ -71,7 +71,7 @@ def build_app(settings: AgentSettings | None = None, *, model: Any = None, tools
     settings = settings or AgentSettings.from_env()
     remote = RemoteAgent(settings, model=model, tools=tools)
     server = AgentTool(remote).server()
-    token = settings.serve_token.get_secret_value() if settings.serve_token else None
+    token = settings.web.serve_token.get_secret_value() if settings.web.serve_token else None
     app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False)

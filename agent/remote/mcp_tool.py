@@ -112,7 +112,9 @@ class AgentTool:
         result = result_of(done.summary, self.remote.shelf, base)
         blocks: list[types.ContentBlock] = [types.TextContent(text=self.redact(result["answer"]))]
         for file in result["files"]:
-            blocks.extend(file_blocks(file, self.remote.settings.mcp_inline_bytes, file["url"]))
+            blocks.extend(
+                file_blocks(file, self.remote.settings.toolkit.mcp_server.mcp_inline_bytes, file["url"])
+            )
         return types.CallToolResult(content=blocks, structured_content=self.redact(dict(result)))
 
     def server(self) -> Server[Any]:

@@ -35,7 +35,7 @@ FAMILIES: tuple[Family, ...] = (
 
 def family_of(spec: TaskSpec) -> str:
     """A task's family, from its inputs and output: video, audio, images, tables or text."""
-    media = {arg.media for arg in spec.args if arg.media}
+    media = set(spec.media_args.values())
     if "video" in spec.task:
         return "video"
     if "audio" in media or spec.output in ("audio", "audios"):

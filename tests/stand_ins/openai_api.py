@@ -10,7 +10,8 @@ Serves ``POST /v1/chat/completions`` (JSON, or SSE when ``stream: true``), ``GET
 
 Faults (`add_fault`, `set_fault_rate`) and `latency` apply to chat completions only; streams can be paced
 (`tokens_per_second`: one token, ~4 characters of tool-call arguments, per chunk) and held
-(`before_chunk`, called on the server thread before each chunk is sent). Like the real API,
+(`before_chunk`, called on the server thread before each chunk is sent; raising `CutStream` there hangs
+up mid-stream, a connection lost after partial output). Like the real API,
 it refuses (HTTP 400) a history whose assistant tool calls are not each answered by the tool messages right
 after them.
 """
@@ -52,7 +53,7 @@ from tests.stand_ins.scripts import (
     to_reply,
 )
 
-__all__ = ["DEFAULT_API_KEY", "FAULT_KINDS", "OpenAIStandIn", "RecordedRequest", "StandInError"]
+__all__ = ["DEFAULT_API_KEY", "FAULT_KINDS", "CutStream", "OpenAIStandIn", "RecordedRequest", "StandInError"]
 
 DEFAULT_API_KEY = "sk-test-stand-in-0123456789abcdef"
 FAULT_KINDS = ("rate_limit", "server_error", "overloaded", "timeout", "reset", "bad_key")
@@ -228,6 +229,10 @@ def _text_pieces(text: str) -> list[str]:
 
 def _arg_pieces(arguments: str, size: int = 6) -> list[str]:
     return [arguments[i : i + size] for i in range(0, len(arguments), size)] or [""]
+
+
+class CutStream(Exception):
+    """Raised by `before_chunk` to hang up before that chunk (the client has what was sent so far)."""
 
 
 # --------------------------------------------------------------------------- HTTP layer
@@ -587,7 +592,11 @@ class OpenAIStandIn:
         for i, chunk in enumerate(completion.chunks()):
             self._sleep(pace if i else 0)
             if self.before_chunk is not None:
-                self.before_chunk(chunk)
+                try:
+                    self.before_chunk(chunk)
+                except CutStream:
+                    h.drop()
+                    return
             h.send_event(_dumps(chunk))
         h.send_event("[DONE]")
         h.end_sse()

@@ -311,7 +311,8 @@ def plan_failures(content: str) -> list[str]:
 
 
 def plan_steps(content: str) -> dict[str, str]:
-    """A `run_plan` result split by step: {step id: what that step's tool said}."""
+    """A `run_plan` result split by step: {step id: what that step's tool said}. Read from the text because
+    that is all a model is sent (the typed result, `PlanResult`, stays in the ToolMessage's artifact)."""
     marks = list(_STEP_LINE.finditer(content))
     ends = [m.start() for m in marks[1:]] + [len(content)]
     return {m.group(1): content[m.end() : end].strip() for m, end in zip(marks, ends, strict=True)}

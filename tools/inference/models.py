@@ -121,7 +121,7 @@ def check_endpoint_url(url: str) -> None:
 
 def local_refusal(task: str, model: str | None, settings: HFSettings) -> str:
     """Why the `local` backend cannot run this call, and the setting that would serve it."""
-    configured = settings.local_models.get(task)
+    configured = settings.local.local_models.get(task)
     if configured and model:
         return (f"{task} runs only {configured} here (HUGGINGGPT_BACKEND=local); to use {model}, name it in "
                 f"HUGGINGGPT_LOCAL_MODELS ({task}={model}) or set HUGGINGGPT_BACKEND=hybrid.")  # fmt: skip
@@ -168,14 +168,14 @@ class ModelCatalog:
         served now (not with the `local` backend, which asks the Hub nothing)."""
         task = task_id(task)
         local = self.local_candidates(task)
-        if self.settings.backend == "local":
+        if self.settings.local.backend == "local":
             return local[:limit]
         return (local + self.served(task, need=need, limit=limit))[:limit]
 
     def local_candidates(self, task: str) -> list[ModelCandidate]:
         """The task's model in HUGGINGGPT_LOCAL_MODELS, unless the backend is `router`."""
-        model = self.settings.local_models.get(task_id(task))
-        if self.settings.backend == "router" or not model:
+        model = self.settings.local.local_models.get(task_id(task))
+        if self.settings.local.backend == "router" or not model:
             return []
         return [ModelCandidate(id=model, providers=(LOCAL,), library="on this machine (the default)")]
 
@@ -265,13 +265,13 @@ class ModelCatalog:
         `hybrid` the local model if the task has one (the router's attempts come after it, from
         `later_attempts`, only if it fails), else the router's."""
         local = self._local_attempts(task, model)
-        if self.settings.backend == "local" and not local:
+        if self.settings.local.backend == "local" and not local:
             raise TaskError(local_refusal(task_id(task), model, self.settings))
         return local or self.routed_attempts(task, model)
 
     def later_attempts(self, task: str, model: str | None = None) -> Callable[[], list[Attempt]] | None:
         """With `hybrid`, the router's attempts after a failed local one: the Hub is asked only then."""
-        if self.settings.backend != "hybrid" or not self._local_attempts(task, model):
+        if self.settings.local.backend != "hybrid" or not self._local_attempts(task, model):
             return None
 
         def routed() -> list[Attempt]:

@@ -36,8 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = HFSettings.from_env(**{k: v for k, v in given.items() if v is not None})
     except ValidationError as error:
-        variables = {field: names[0] for field, names in HFSettings.env_names().items()}
-        print(f"{PROG}: {invalid_setting(error, variables)}", file=sys.stderr)
+        print(f"{PROG}: {invalid_setting(error, HFSettings.variable(error))}", file=sys.stderr)
         return EXIT_USAGE
     from tools import HuggingFaceToolkit
     from tools.mcp import build_server
@@ -56,9 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop is Ctrl-C's twin
     try:
         if args.transport == "http":
-            check_bind(settings.mcp_host, settings)
-            print(f"{PROG}: serving http://{settings.mcp_host}:{settings.mcp_port}/mcp", file=sys.stderr)
-            asyncio.run(serve_http(server, settings, settings.mcp_host, settings.mcp_port))
+            host, port = settings.mcp_server.mcp_host, settings.mcp_server.mcp_port
+            check_bind(host, settings)
+            print(f"{PROG}: serving http://{host}:{port}/mcp", file=sys.stderr)
+            asyncio.run(serve_http(server, settings, host, port))
         else:
             asyncio.run(serve_stdio(server))
     except BindRefused as error:

@@ -7,12 +7,13 @@ import base64
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import mcp_types as types
 from langchain_core.messages import ToolMessage
 
 from tools.files.artifacts import FileArtifact
+from tools.plans.results import PlanResult, files_of
 from tools.redaction import Redactor
 
 
@@ -52,14 +53,8 @@ def made_files(artifact: Any) -> list[FileArtifact]:
     """The files an artifact names: a TaskResult's `files`, or those of each step of a plan."""
     if not isinstance(artifact, Mapping):
         return []
-    steps = artifact.get("steps")
-    if isinstance(steps, Mapping):
-        return [
-            f for step in steps.values() if isinstance(step, Mapping) for f in made_files(step.get("result"))
-        ]
-    files = artifact.get("files")
-    named = [f for f in files or [] if isinstance(f, Mapping) and {"path", "mime_type"} <= f.keys()]
-    return cast(list[FileArtifact], named)  # checked above: each has what a FileArtifact needs here
+    plan = PlanResult.read(artifact)
+    return plan.files() if plan is not None else files_of(artifact)
 
 
 def success(message: ToolMessage, inline_limit: int, redact: Redactor) -> types.CallToolResult:

@@ -23,6 +23,8 @@ from tools.files.artifacts import ArtifactStore
 from tools.inference.errors import InputRefused
 from tools.mcp.results import failure, success
 from tools.mcp.uploads import prepared
+from tools.plans.results import PlanResult
+from tools.plans.tool import RunPlanTool
 from tools.redaction import Redactor
 from tools.settings import HFSettings
 from tools.tasks.tool import HFTaskTool, TaskResult
@@ -48,6 +50,18 @@ def _task_result_schema() -> dict[str, Any]:
     return TypeAdapter(TaskResult).json_schema()
 
 
+@cache
+def _plan_result_schema() -> dict[str, Any]:
+    return PlanResult.model_json_schema(mode="serialization")
+
+
+def _output_schema(tool: BaseTool) -> dict[str, Any] | None:
+    """The JSON schema of a tool's structured content: a task's result, a plan's, else none declared."""
+    if isinstance(tool, HFTaskTool):
+        return _task_result_schema()
+    return _plan_result_schema() if isinstance(tool, RunPlanTool) else None
+
+
 def listing(tool: BaseTool) -> types.Tool:
     """The tool as MCP lists it: name, description and the JSON schema of its arguments exactly as an
     LLM sees them when the tool is bound to a chat model (`bind_tools` sends `convert_to_openai_tool`)."""
@@ -56,7 +70,7 @@ def listing(tool: BaseTool) -> types.Tool:
         name=tool.name,
         description=tool.description,
         input_schema=function.get("parameters") or {"type": "object", "properties": {}},
-        output_schema=_task_result_schema() if isinstance(tool, HFTaskTool) else None,
+        output_schema=_output_schema(tool),
     )
 
 
@@ -109,7 +123,7 @@ class ToolServer:
             return failure(f"{tool.name} refused its input: {error}.", self.redact)
         call = ToolCall(name=tool.name, args=arguments, id=f"mcp-{ctx.request_id}", type="tool_call")
         try:
-            async with progress_reports(ctx, tool.name, self.settings.mcp_progress_seconds):
+            async with progress_reports(ctx, tool.name, self.settings.mcp_server.mcp_progress_seconds):
                 message = await tool.ainvoke(call)
         except ToolException as error:
             return failure(str(error), self.redact, getattr(error, "artifact", None))
@@ -122,7 +136,9 @@ class ToolServer:
             message = ToolMessage(content=message, tool_call_id=call["id"] or "")
         if message.status == "error":  # a tool that handles its own errors
             return failure(str(message.content), self.redact, message.artifact)
-        return await asyncio.to_thread(success, message, self.settings.mcp_inline_bytes, self.redact)
+        return await asyncio.to_thread(
+            success, message, self.settings.mcp_server.mcp_inline_bytes, self.redact
+        )
 
     def server(self) -> Server[Any]:
         return Server(

@@ -29,7 +29,7 @@ class BindRefused(ValueError):
 
 def check_bind(host: str, settings: HFSettings) -> None:
     """Beyond loopback every request must carry the bearer token: refuse to start without one."""
-    if not is_loopback(host) and not settings.mcp_bearer():
+    if not is_loopback(host) and not settings.mcp_server.mcp_bearer():
         raise BindRefused(
             f"listening on {host or 'every address'} needs HUGGINGGPT_MCP_TOKEN set (every request must"
             " then send it as a bearer token); without one, listen on 127.0.0.1"
@@ -39,14 +39,18 @@ def check_bind(host: str, settings: HFSettings) -> None:
 def transport_security(host: str, settings: HFSettings) -> TransportSecuritySettings:
     """DNS-rebinding protection (the SDK's): the Host header must name this server and a browser's
     Origin must be a loopback page or one allowed by HUGGINGGPT_MCP_ALLOWED_ORIGINS."""
-    names = [*LOOPBACK_NAMES, *settings.mcp_allowed_hosts]
+    names = [*LOOPBACK_NAMES, *settings.mcp_server.mcp_allowed_hosts]
     if host not in ANY_ADDRESS and not is_loopback(host):
         names.append(f"[{host}]" if ":" in host else host)
     origins = [f"{scheme}://{name}" for scheme in ("http", "https") for name in LOOPBACK_NAMES]
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=[*names, *(f"{name}:*" for name in names)],
-        allowed_origins=[*origins, *(f"{origin}:*" for origin in origins), *settings.mcp_allowed_origins],
+        allowed_origins=[
+            *origins,
+            *(f"{origin}:*" for origin in origins),
+            *settings.mcp_server.mcp_allowed_origins,
+        ],
     )
 
 
@@ -82,7 +86,7 @@ def http_app(server: Server[Any], settings: HFSettings, host: str) -> ASGIApp:
         host=host,
         max_request_body_size=body_limit,
     )
-    token = settings.mcp_bearer()
+    token = settings.mcp_server.mcp_bearer()
     return BearerToken(app, token) if token else app
 
 

@@ -15,16 +15,11 @@ from langchain_core.tools import BaseTool
 from tools.files.artifacts import ArtifactStore
 from tools.files.media import MediaKind
 from tools.inference.errors import InputRefused
-from tools.tasks.table import TaskSpec
+from tools.plans.tool import RunPlanTool
+from tools.tasks.tool import media_args
 
 DATA_URI = re.compile(r"data:(?P<type>[\w.+-]+/[\w.+-]+)?(?P<params>(?:;[\w.+-]+=[^;,]*)*)(?P<base64>;base64)?,",
                       re.IGNORECASE)  # fmt: skip
-
-
-def media_arguments(tool: BaseTool) -> dict[str, MediaKind]:
-    """The tool's arguments that take a media file, with their kind (none for tools without a task spec)."""
-    spec = getattr(tool, "spec", None)
-    return {arg.name: arg.media for arg in spec.args if arg.media} if isinstance(spec, TaskSpec) else {}
 
 
 def is_data_uri(value: Any) -> bool:
@@ -71,18 +66,17 @@ def with_uploads(
 def prepared(arguments: Mapping[str, Any], tool: BaseTool, store: ArtifactStore) -> dict[str, Any]:
     """The call's arguments with `data:` URIs kept as uploads: in the tool's media arguments, or, for
     `run_plan`, in each step's media arguments (by the step's own tool)."""
-    step_tools = getattr(tool, "tools", None)
     steps = arguments.get("steps")
-    if not isinstance(step_tools, Mapping) or not isinstance(steps, list):
-        return with_uploads(arguments, media_arguments(tool), store)
+    if not isinstance(tool, RunPlanTool) or not isinstance(steps, list):
+        return with_uploads(arguments, media_args(tool), store)
     prepared_steps = []
     for step in steps:
-        named = step_tools.get(step.get("tool")) if isinstance(step, Mapping) else None
-        if named is None or not isinstance(step.get("args"), Mapping):
+        if not isinstance(step, Mapping) or not isinstance(step.get("args"), Mapping):
             prepared_steps.append(step)  # the plan's own checks refuse it, in their words
             continue
         try:
-            prepared_steps.append({**step, "args": with_uploads(step["args"], media_arguments(named), store)})
+            media = tool.media_args(str(step.get("tool")))
+            prepared_steps.append({**step, "args": with_uploads(step["args"], media, store)})
         except InputRefused as error:
             raise InputRefused(f"step {step.get('id')}: {error}") from None
     return {**arguments, "steps": prepared_steps}

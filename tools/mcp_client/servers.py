@@ -57,13 +57,13 @@ def listed_tools(
 def foreign_tools(
     settings: HFSettings, store: ArtifactStore, sessions: Sessions, reserved: Collection[str]
 ) -> list[BaseTool]:
-    """The tools of every server in `settings.mcp_servers`, on `sessions` (their owner's), named
+    """The tools of every server in `settings.mcp_client.mcp_servers`, on `sessions` (their owner's), named
     `<server>__<tool>`, never one of `reserved` (the project's own tools); `ServersConfigError` for an
     unusable file."""
-    if settings.mcp_servers is None:
+    if settings.mcp_client.mcp_servers is None:
         return []
-    entries = load_servers(settings.mcp_servers)
-    by_server = listed_tools(sessions, entries, settings.mcp_call_timeout)
+    entries = load_servers(settings.mcp_client.mcp_servers)
+    by_server = listed_tools(sessions, entries, settings.mcp_client.mcp_call_timeout)
     taken, made = set(reserved), list[BaseTool]()
     for entry in entries:
         for tool in by_server.get(entry.name, []):

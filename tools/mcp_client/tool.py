@@ -107,7 +107,7 @@ class MCPTool(BaseTool):
     async def _call(self, kwargs: dict[str, Any], progress: Progress | None) -> tuple[str, dict[str, Any]]:
         started = time.monotonic()
         arguments = await asyncio.to_thread(self._arguments, kwargs)
-        timeout = self.settings.mcp_call_timeout
+        timeout = self.settings.mcp_client.mcp_call_timeout
         server = quoted(self.entry.name, 40)
         try:
             result = await self.sessions.run(

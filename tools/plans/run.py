@@ -6,25 +6,34 @@ A step is checked on its own when it arrives and starts at once; it waits for th
 its own (malformed id, unknown tool, bad arguments, a reference to no step) fails with one sentence and
 skips only the steps that need it. A plan refused as a whole (too many steps, a duplicate id, a cycle)
 cancels every step it started, as soon as the refusal is known, and says which had started. Step starts and
-ends are written to LangGraph's custom stream (`{"plan_step": {...}}`) as they happen.
+ends are written to LangGraph's custom stream (`{"plan_step": StepStarted | StepFinished}`) as they happen;
+the plan ends as a `PlanResult` (tools/plans/results.py). A step's call is retried exactly as a direct call
+is, by the same `ToolRetryMiddleware` (tools/inference/retry.py).
+
+A run started from a retried model call's stream has the failed attempt's run as `previous`: a step
+written again the same (and whose inputs were kept too) is kept, not run again; the others are cancelled.
+A run started before its `run_plan` call holds its steps' traces until the call adopts it (held.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.messages import ToolMessage
+from langchain_core.messages import ToolCall, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import ValidationError
 
-from tools.inference.errors import TransientToolError
+from tools.inference.retry import tool_retry
+from tools.plans.held import HeldTraces
+from tools.plans.results import PlanResult, Status, StepFinished, StepResult, StepStarted
 from tools.plans.steps import (
     PlanStep,
     depends_on,
@@ -37,7 +46,11 @@ from tools.plans.steps import (
 from tools.settings import HFSettings
 from tools.tasks.outputs import FILE_OUTPUTS
 from tools.tasks.table import TaskSpec
+from tools.tasks.tool import media_args
 from tools.text import problems, shorten
+
+if TYPE_CHECKING:
+    from langgraph.prebuilt.tool_node import ToolCallRequest
 
 STEP_EVENT = "plan_step"  # the key of step events in LangGraph's custom stream
 PROGRESS_EVENT = "tool_progress"  # the key of a tool's progress reports there (other MCP servers' tools)
@@ -45,20 +58,8 @@ MAX_STEP_ERROR = 600
 REFUSED_PLAN = "cancelled: run_plan refused the plan"
 STOPPED = "cancelled: the turn was stopped"
 OVER_BUDGET = "cancelled: the plan has more steps than the tool calls left (HUGGINGGPT_MAX_TOOL_CALLS)"
-Status = Literal["ok", "failed", "skipped"]
-
-
-class StepResult(TypedDict):
-    """One step in the plan's artifact."""
-
-    call_id: str
-    tool: str
-    status: Literal["ok", "failed", "skipped"]
-    args: dict[str, Any]  # as resolved
-    seconds: float
-    content: str  # what the task tool told the model (or why the step failed or was skipped)
-    result: dict[str, Any] | None  # the task tool's artifact (a TaskResult)
-    error: str | None
+REWRITTEN = "cancelled: the retried model call wrote this step differently"
+NOT_REWRITTEN = "cancelled: the retried model call did not write this step again"
 
 
 def stream_writer() -> Callable[[Any], None]:
@@ -121,9 +122,17 @@ class PlanRun:
     refused: bool = False  # the plan as a whole cannot be accepted: nothing more starts
     early_limit: int | None = None  # most steps to start before the call runs (the tool calls left)
     over_budget: bool = False  # more steps than `early_limit` were written: the call will be blocked
+    held: HeldTraces | None = None  # the traces of steps started before the run_plan run exists
+    previous: PlanRun | None = None  # the run a failed model call started: its same steps are kept
+    carried: set[str] = field(default_factory=set)  # steps kept from `previous` (not run again)
     _done: dict[str, asyncio.Event] = field(default_factory=dict)
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _why_cancelled: str = REFUSED_PLAN
+    _why: dict[str, str] = field(default_factory=dict)  # steps cancelled on their own, and why
+    _releasing: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        self._retry = tool_retry(self.settings)
 
     def add(self, raw: Any) -> None:
         """Take one more step: start it (it waits for its inputs), refuse it on its own, or, when the plan
@@ -142,6 +151,8 @@ class PlanRun:
             self.over_budget = True
             self.cancel(OVER_BUDGET)
             return
+        if self._carry(step):
+            return
         reason = step_refusal(step, self.tools)
         if reason is not None:
             self.finish(step, {}, time.monotonic(), "failed", f"refused: {reason}")
@@ -151,19 +162,63 @@ class PlanRun:
             self.step(step), name=f"plan-step-{step.id}", context=context
         )
 
+    def _carry(self, step: PlanStep) -> bool:
+        """Keep `previous`'s step when `step` is the same (id, tool, arguments) and so are the steps it
+        needs: it is not run again, its result is taken when it ends. A step written differently is
+        cancelled there."""
+        old = self.previous
+        if old is None or old.refused or step.id not in old._tasks or step.id in old._why:
+            return False
+        was = next(s for s in old.planned if s.id == step.id)
+        if was != step or not all(ref in self.carried for ref in depends_on(step)):
+            old.drop(step.id, REWRITTEN)
+            return False
+        self.carried.add(step.id)
+        if step.id in old.started:
+            self.started.append(step.id)
+        self._tasks[step.id] = asyncio.create_task(self._take(old, step), name=f"plan-step-{step.id}")
+        return True
+
+    async def _take(self, old: PlanRun, step: PlanStep) -> None:
+        await old._event(step.id).wait()
+        self.steps[step.id] = old.steps[step.id]
+        if step.id in old.outputs:
+            self.outputs[step.id] = old.outputs[step.id]
+        self._event(step.id).set()
+
+    def drop(self, step_id: str, why: str) -> None:
+        """Cancel one step (if it had started, it ends as failed, saying `why`)."""
+        self._why[step_id] = why
+        if (task := self._tasks.get(step_id)) is not None:
+            task.cancel()
+
     def cancel(self, why: str) -> None:
         """Stop every step (those that had started end as failed, saying `why`); nothing more starts."""
         self.refused, self._why_cancelled = True, why
         for task in self._tasks.values():
             task.cancel()
+        if self.previous is not None:
+            self.previous.cancel(why)
+        if self.held is not None and not self.held.passing and self._releasing is None:
+            with contextlib.suppress(RuntimeError):  # no event loop: nothing was held
+                self._releasing = asyncio.get_running_loop().create_task(self.held.release())
+
+    async def adopt(self, callbacks: Any) -> None:
+        """Become the run of the `run_plan` call whose child callbacks these are: steps call their tools
+        under it, and the traces of steps that started before it move under it (tools/plans/held.py)."""
+        self.callbacks = callbacks
+        if self.held is not None:
+            await self.held.adopt(callbacks)
+        if self.previous is not None:
+            await self.previous.adopt(callbacks)
 
     def streamed_as(self, steps: list[PlanStep]) -> bool:
         """Whether the steps added so far are the start of `steps` (the call's final arguments)."""
         return self.planned == steps[: len(self.planned)]
 
-    async def join(self, steps: list[PlanStep]) -> tuple[str, dict[str, Any]]:
-        """The plan's content and artifact once every step has ended; raises `ToolException` (one
-        sentence) for a plan refused as a whole, after cancelling the steps it started."""
+    async def join(self, steps: list[PlanStep]) -> PlanResult:
+        """The plan's result once every step has ended; raises `ToolException` (one sentence) for a plan
+        refused as a whole, after cancelling the steps it started."""
         for step in steps[len(self.planned) :]:
             self.add(step)
         try:
@@ -175,6 +230,13 @@ class PlanRun:
             self.cancel(REFUSED_PLAN)
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
             raise ToolException(self._with_started(str(refusal))) from None
+        kept, old, dropped = self.carried, self.previous, []
+        while old is not None:  # the failed model calls' steps this plan did not keep
+            for left in [s.id for s in old.planned if s.id not in kept]:
+                old.drop(left, NOT_REWRITTEN)
+                dropped += [old._tasks[left]] if left in old._tasks else []
+            kept, old = kept & old.carried, old.previous
+        await asyncio.gather(*dropped, return_exceptions=True)
         ids = {step.id for step in steps}
         for step in steps:
             why = missing_reference(step, ids) if step.id not in self.steps else None
@@ -186,8 +248,7 @@ class PlanRun:
         except asyncio.CancelledError:  # the turn was stopped (Ctrl-C, SIGTERM): gather cancelled the steps
             self.cancel(STOPPED)
             raise
-        results = {step.id: self.steps[step.id] for step in ordered}
-        return summary(ordered, results), {"task": "plan", "steps": results}
+        return PlanResult(steps={step.id: self.steps[step.id] for step in ordered})
 
     def _with_started(self, sentence: str) -> str:
         if not self.started:
@@ -203,23 +264,22 @@ class PlanRun:
         for ref in needs:
             await self._event(ref).wait()
         started, call_id = time.monotonic(), f"{self.plan_id}:{step.id}"
-        blocked = next((ref for ref in needs if self.steps[ref]["status"] != "ok"), None)
+        blocked = next((ref for ref in needs if self.steps[ref].status != "ok"), None)
         if blocked is not None:
-            how = "failed" if self.steps[blocked]["status"] == "failed" else "was skipped"
-            why = f"it needs {blocked} ({self.steps[blocked]['tool']}), which {how}"
+            how = "failed" if self.steps[blocked].status == "failed" else "was skipped"
+            why = f"it needs {blocked} ({self.steps[blocked].tool}), which {how}"
             self.finish(step, {}, started, "skipped", why)
             return
         tool = self.tools[step.tool]
         spec: TaskSpec | None = getattr(tool, "spec", None)
-        media = {arg.name for arg in spec.args if arg.media} if spec else set()
+        media = media_args(tool)
         args = {k: resolve(v, self.outputs, file_input=k in media) for k, v in step.args.items()}
         self.started.append(step.id)
-        self.write({STEP_EVENT: {"event": "started", "call_id": call_id, "step": step.id, "tool": step.tool,
-                                 "args": args}})  # fmt: skip
+        self.write({STEP_EVENT: StepStarted(call_id=call_id, step=step.id, tool=step.tool, args=args)})
         try:
             message = await self.call(tool, step, call_id, args)
         except asyncio.CancelledError:
-            self.finish(step, args, started, "failed", self._why_cancelled)
+            self.finish(step, args, started, "failed", self._why.get(step.id, self._why_cancelled))
             raise
         except Exception as error:  # the tool's own one-sentence error, or a refused resolved argument
             artifact = getattr(error, "artifact", None) or {}
@@ -230,50 +290,43 @@ class PlanRun:
         self.finish(step, args, started, "ok", message.text, artifact)
 
     async def call(self, tool: BaseTool, step: PlanStep, call_id: str, args: dict[str, Any]) -> ToolMessage:
-        """The task tool's ordinary call (a child run of the plan), retried as the agent retries tools."""
-        request = {"name": tool.name, "args": args, "id": call_id, "type": "tool_call"}
-        config: RunnableConfig = {
-            "callbacks": self.callbacks,
-            "metadata": {"plan": self.plan_id, "plan_step": step.id, "plan_args": step.args},
-        }
-        retry = 0
-        while True:
-            try:
-                message = await tool.ainvoke(request, config)
-            except TransientToolError:
-                if retry >= self.settings.tool_retries:
-                    raise
-                await asyncio.sleep(self.settings.retry_delay * 2**retry)
-                retry += 1
-                continue
+        """The task tool's ordinary call (a child run of the plan), through the agent's tool retry."""
+        from langgraph.prebuilt.tool_node import ToolCallRequest  # imported when first used: start-up time
+
+        metadata = {"plan": self.plan_id, "plan_step": step.id, "plan_args": step.args}
+
+        async def invoke(request: ToolCallRequest) -> ToolMessage:
+            held = self.held if self.held is not None and not self.held.passing else None
+            config: RunnableConfig = {  # before the run_plan run exists, its traces are held for it
+                "callbacks": held.manager if held is not None else self.callbacks,
+                "metadata": metadata,
+            }
+            with held.holding() if held is not None else contextlib.nullcontext():
+                message = await tool.ainvoke({**request.tool_call, "type": "tool_call"}, config)
             return (
                 message
                 if isinstance(message, ToolMessage)
                 else ToolMessage(str(message), tool_call_id=call_id)
             )
 
+        call = ToolCall(name=tool.name, args=args, id=call_id)
+        request = ToolCallRequest(call, tool, state={}, runtime=None)  # type: ignore[arg-type]  # no graph here
+        message = await self._retry.awrap_tool_call(request, invoke)
+        if not isinstance(message, ToolMessage):  # a Command: task tools never return one
+            raise ToolException(f"{tool.name} returned no result")
+        return message
+
     def finish(self, step: PlanStep, args: dict[str, Any], started: float, status: Status, content: str,
                artifact: Mapping[str, Any] | None = None) -> None:  # fmt: skip
         artifact = dict(artifact or {})
-        self.steps[step.id] = StepResult(
+        done = StepResult(
             call_id=f"{self.plan_id}:{step.id}", tool=step.tool, status=status, args=args, content=content,
             seconds=round(float(artifact.get("seconds", time.monotonic() - started)), 3),
             result=artifact if status == "ok" else None,
             error={"ok": None, "failed": content}.get(status, f"{step.tool} skipped: {content}"),
         )  # fmt: skip
-        event = {"event": "finished", "step": step.id, **self.steps[step.id],
-                 "failed_attempts": artifact.get("failed_attempts", [])}  # fmt: skip
-        self.write({STEP_EVENT: event})
+        self.steps[step.id] = done
+        failed = list(artifact.get("failed_attempts") or [])
+        finished = StepFinished.model_construct(**dict(done), step=step.id, failed_attempts=failed)  # checked
+        self.write({STEP_EVENT: finished})
         self._event(step.id).set()
-
-
-def summary(order: list[PlanStep], steps: Mapping[str, StepResult]) -> str:
-    """The plan's content for the model: one block per step, with its facts, files and model."""
-    counts = {s: sum(r["status"] == s for r in steps.values()) for s in ("ok", "failed", "skipped")}
-    lines = [
-        f"run_plan: {len(order)} steps, {counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped."
-    ]
-    for step in order:
-        done = steps[step.id]
-        lines.append(f"[{step.id}] {step.tool} {done['status']}: {done['content']}")
-    return "\n".join(lines)

@@ -4,14 +4,14 @@ Each step is an ordinary call of its task tool (validation, input policy, model 
 files, traces: nothing reimplemented), made as a child run of the plan's run (tools/plans/run.py). A failed
 step skips the steps that need it; every other step still runs. When the agent streamed the call's steps
 into execution while the model was writing them (agent/plan_stream.py), the call joins that run
-(`joining`) instead of starting the steps again.
+(`joining`) instead of starting the steps again, and adopts their traces as its child runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -20,19 +20,25 @@ from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackMan
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, ConfigDict
 
+from tools.files.media import MediaKind
+from tools.plans.results import PlanResult
 from tools.plans.run import PROGRESS_EVENT, STEP_EVENT, PlanRun, stream_writer
 from tools.plans.steps import PlanInput, PlanStep
 from tools.settings import HFSettings
+from tools.tasks.tool import media_args
 
 __all__ = [
     "PLAN_TOOL",
     "PROGRESS_EVENT",
     "STEP_EVENT",
+    "PlanResult",
     "PlanRun",
     "RunPlanTool",
     "joining",
     "plan_tool",
+    "planned_steps",
     "stream_writer",
+    "tool_calls_counted",
 ]
 
 PLAN_TOOL = "run_plan"
@@ -84,6 +90,12 @@ class RunPlanTool(BaseTool):
         run.plan_id = plan_id or run.plan_id
         return run
 
+    def media_args(self, tool: str) -> Mapping[str, MediaKind]:
+        """The arguments of a step's tool that take a media file, with their kind (none for an unknown
+        tool, which the plan's checks refuse)."""
+        step_tool = self.tools.get(tool)
+        return media_args(step_tool) if step_tool is not None else {}
+
     async def _execute(
         self, steps: list[Any], callbacks: Any, write: Callable[[Any], None]
     ) -> tuple[str, dict[str, Any]]:
@@ -93,7 +105,10 @@ class RunPlanTool(BaseTool):
             if run is not None:  # the tool-call budget was misjudged, or the stream misread: start afresh
                 run.cancel("cancelled: the plan was read again from the call's arguments")
             run = self.start(callbacks, write)
-        return await run.join(parsed)
+        else:
+            await run.adopt(callbacks)  # the steps it started become this call's child runs
+        result = await run.join(parsed)
+        return result.text(), result.artifact()
 
 
 _JOINING: contextvars.ContextVar[PlanRun | None] = contextvars.ContextVar("run_plan_joining", default=None)
@@ -107,6 +122,21 @@ def joining(run: PlanRun) -> Iterator[None]:
         yield
     finally:
         _JOINING.reset(token)
+
+
+def planned_steps(call: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+    """The step objects of a `run_plan` tool call (`{"name", "args"}`) as the model sent them, unchecked (the
+    plan's own checks come when it runs); None for another tool's call or arguments without a step list."""
+    if call.get("name") != PLAN_TOOL or not isinstance(args := call.get("args"), Mapping):
+        return None
+    steps = args.get("steps")
+    return [s for s in steps if isinstance(s, Mapping)] if isinstance(steps, list) else None
+
+
+def tool_calls_counted(call: Mapping[str, Any]) -> int:
+    """How many tool calls one call stands for against HUGGINGGPT_MAX_TOOL_CALLS: a plan's steps, else one."""
+    steps = call.get("args", {}).get("steps") if call.get("name") == PLAN_TOOL else None
+    return max(1, len(steps)) if isinstance(steps, list) else 1
 
 
 def plan_tool(tools: list[BaseTool], settings: HFSettings) -> RunPlanTool:

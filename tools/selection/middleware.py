@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from tools.plans.tool import PLAN_TOOL
+from tools.plans.tool import PLAN_TOOL, planned_steps
 from tools.selection.choose import Choice, choose, request_kinds
 from tools.selection.load import LOAD_TOOL, LoadToolsTool, known_tasks
 from tools.tasks.table import TaskSpec
@@ -41,8 +41,7 @@ def used_tools(messages: Iterable[AnyMessage]) -> set[str]:
         for call in message.tool_calls if isinstance(message, AIMessage) else []:
             args = call.get("args") or {}
             used.add(call["name"])
-            if call["name"] == PLAN_TOOL and isinstance(args.get("steps"), list):
-                used |= {str(s.get("tool")) for s in args["steps"] if isinstance(s, dict)}
+            used |= {str(s.get("tool")) for s in planned_steps(call) or []}
             if call["name"] == LOAD_TOOL and isinstance(args.get("tasks"), list):
                 used |= set(known_tasks(str(t) for t in args["tasks"])[0])
     return used

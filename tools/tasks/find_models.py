@@ -55,7 +55,7 @@ class FindModelsTool(BaseTool):
         models = [c.as_dict() for c in found]
         if not models:
             nothing = (f"No local model is set for {key} (HUGGINGGPT_LOCAL_MODELS), and HUGGINGGPT_BACKEND=local "
-                       "asks Hugging Face nothing." if self.backend.settings.backend == "local"
+                       "asks Hugging Face nothing." if self.backend.settings.local.backend == "local"
                        else f"No model is served for {key} by any inference provider right now.")  # fmt: skip
             return nothing, {"task": key, "models": []}
         lines = [

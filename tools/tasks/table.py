@@ -7,8 +7,9 @@ One generic tool (`tools.tasks.tool.HFTaskTool`) serves them all.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
@@ -101,6 +102,11 @@ class TaskSpec:
     def summary(self) -> str:
         """The tool description: what the task does (inputs in the schema), and what it returns."""
         return f"{self.description} Returns {RETURNS[self.output]}."
+
+    @cached_property
+    def media_args(self) -> Mapping[str, MediaKind]:
+        """The arguments that take a media file (a path or URL), with their kind: `{"image": "image"}`."""
+        return {arg.name: arg.media for arg in self.args if arg.media}
 
     @property
     def inputs(self) -> frozenset[str]:

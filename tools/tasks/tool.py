@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
@@ -12,6 +13,7 @@ from pydantic import ConfigDict
 from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (MCP output schema)
 
 from tools.files.artifacts import FileArtifact, MediaInput
+from tools.files.media import MediaKind
 from tools.inference.attempts import AttemptPlan, FailedAttempt, run_async, run_sync
 from tools.inference.backend import Backend
 from tools.inference.errors import InputRefused
@@ -33,6 +35,13 @@ class TaskResult(TypedDict):
     files: list[FileArtifact]
     data: dict[str, Any]
     failed_attempts: list[FailedAttempt]
+
+
+def media_args(tool: BaseTool) -> Mapping[str, MediaKind]:
+    """The tool's arguments that take a media file, with their kind (none for a tool without a task spec,
+    such as another MCP server's)."""
+    spec = getattr(tool, "spec", None)
+    return spec.media_args if isinstance(spec, TaskSpec) else {}
 
 
 class TaskCall:

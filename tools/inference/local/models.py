@@ -126,7 +126,7 @@ class LocalBackend:
     @property
     def workers(self) -> int:
         """Worker threads: HUGGINGGPT_LOCAL_WORKERS, or one per core (at most 8)."""
-        return self.settings.local_workers or min(8, os.cpu_count() or 1)
+        return self.settings.local.local_workers or min(8, os.cpu_count() or 1)
 
     @property
     def pool(self) -> ThreadPoolExecutor:
@@ -148,7 +148,7 @@ class LocalBackend:
         from huggingface_hub import snapshot_download
 
         try:
-            return Path(snapshot_download(ref, local_files_only=not self.settings.local_download,
+            return Path(snapshot_download(ref, local_files_only=not self.settings.local.local_download,
                                           token=self.settings.token()))  # fmt: skip
         except LocalEntryNotFoundError:
             raise AttemptFailed(Failure(Cause.NOT_FOUND, f"{ref} is not in the local Hugging Face cache "
@@ -157,7 +157,7 @@ class LocalBackend:
 
     def _loaded(self, row: LocalTask, spec: TaskSpec, ref: str, deadline: float) -> Loaded:
         kind = "encoder" if row.runner in ("similarity", "embedding") else spec.task  # shared by both tasks
-        device = self.settings.local_device
+        device = self.settings.local.local_device
 
         def load(future: Future[Loaded]) -> None:
             started = time.monotonic()

@@ -98,7 +98,7 @@ def load(row: LocalTask, spec: TaskSpec, folder: Path, device: str) -> Loaded:
 
 # ---- inputs ----
 def _media_of(spec: TaskSpec, name: str) -> str | None:
-    return next((arg.media for arg in spec.args if arg.name == name), None)
+    return spec.media_args.get(name)
 
 
 def _image(data: bytes) -> Image.Image:
