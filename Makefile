@@ -41,7 +41,7 @@ web: $(STAMP)
 
 # LangGraph's API server for langgraph.json (langgraph dev: in memory, no browser, no reload, no analytics).
 serve: $(SERVE_STAMP)
-	$(PY) -m agent.serve --host $(HOST) --port $(PORT)
+	$(PY) -m hugginggpt.agent.serve --host $(HOST) --port $(PORT)
 
 # The real CLI against the loopback stand-ins: no keys, no network (see tests/demo.py).
 demo: $(DEV_STAMP)

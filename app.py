@@ -3,7 +3,7 @@
 
 import sys
 
-from agent.web_command import main
+from hugginggpt.agent.web_command import main
 
 if __name__ == "__main__":
     sys.exit(main())

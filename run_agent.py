@@ -3,7 +3,7 @@
 
 import sys
 
-from agent.cli import main
+from hugginggpt.agent.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -9,8 +9,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from agent.build import AGENT_NAME, build_agent, system_prompt
-    from agent.events import (
+    from hugginggpt.agent.build import AGENT_NAME, build_agent, system_prompt
+    from hugginggpt.agent.events import (
         AnswerDelta,
         Event,
         ToolFinished,
@@ -19,24 +19,24 @@ if TYPE_CHECKING:
         TurnSummary,
         run_turn,
     )
-    from agent.settings import AgentSettings, MissingSetting
-    from agent.store import ConversationStore, open_store
+    from hugginggpt.agent.settings import AgentSettings, MissingSetting
+    from hugginggpt.agent.store import ConversationStore, open_store
 
 _WHERE = {
-    "AGENT_NAME": "agent.build",
-    "build_agent": "agent.build",
-    "system_prompt": "agent.build",
-    "AnswerDelta": "agent.events",
-    "Event": "agent.events",
-    "ToolFinished": "agent.events",
-    "ToolStarted": "agent.events",
-    "TurnDone": "agent.events",
-    "TurnSummary": "agent.events",
-    "run_turn": "agent.events",
-    "AgentSettings": "agent.settings",
-    "MissingSetting": "agent.settings",
-    "ConversationStore": "agent.store",
-    "open_store": "agent.store",
+    "AGENT_NAME": "hugginggpt.agent.build",
+    "build_agent": "hugginggpt.agent.build",
+    "system_prompt": "hugginggpt.agent.build",
+    "AnswerDelta": "hugginggpt.agent.events",
+    "Event": "hugginggpt.agent.events",
+    "ToolFinished": "hugginggpt.agent.events",
+    "ToolStarted": "hugginggpt.agent.events",
+    "TurnDone": "hugginggpt.agent.events",
+    "TurnSummary": "hugginggpt.agent.events",
+    "run_turn": "hugginggpt.agent.events",
+    "AgentSettings": "hugginggpt.agent.settings",
+    "MissingSetting": "hugginggpt.agent.settings",
+    "ConversationStore": "hugginggpt.agent.store",
+    "open_store": "hugginggpt.agent.store",
 }
 __all__ = [
     "AGENT_NAME",
@@ -58,7 +58,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name not in _WHERE:
-        raise AttributeError(f"module 'agent' has no attribute {name!r}")
+        raise AttributeError(f"module 'hugginggpt.agent' has no attribute {name!r}")
     value = getattr(importlib.import_module(_WHERE[name]), name)
     globals()[name] = value
     return value

@@ -11,9 +11,9 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.tools import BaseTool
 from langchain_core.tracers.langchain import LangChainTracer
 
-from agent.settings import AgentSettings
-from agent.tracing import agent_tracer, root_config
-from tools import HuggingFaceToolkit, RunPlanTool
+from hugginggpt.agent.settings import AgentSettings
+from hugginggpt.agent.tracing import agent_tracer, root_config
+from hugginggpt.tools import HuggingFaceToolkit, RunPlanTool
 
 if TYPE_CHECKING:  # the agent stack (langchain.agents, openai) is imported when an agent is built
     from langchain.agents.middleware import AgentMiddleware
@@ -46,7 +46,7 @@ FOREIGN_NOTE = (
 def system_prompt(tools: Sequence[BaseTool] = ()) -> str:
     """The system prompt text from prompts/system.md (shipped inside the package), with a note on other MCP
     servers' tools when `tools` has some."""
-    text = resources.files("prompts").joinpath("system.md").read_text(encoding="utf-8").strip()
+    text = resources.files("hugginggpt.prompts").joinpath("system.md").read_text(encoding="utf-8").strip()
     return f"{text}\n\n{FOREIGN_NOTE}" if any(getattr(t, "foreign", False) for t in tools) else text
 
 
@@ -83,16 +83,16 @@ def middleware(settings: AgentSettings, model: BaseChatModel) -> list[AgentMiddl
         SummarizationMiddleware,
     )
 
-    from agent.middleware import (
+    from hugginggpt.agent.middleware import (
         InterruptedCallsMiddleware,
         SafeToolArgsMiddleware,
         StepCountingToolCallLimit,
         ToolFailureMiddleware,
         UsageMiddleware,
     )
-    from agent.text_calls import TextToolCallMiddleware
-    from tools.inference.retry import tool_retry
-    from tools.selection import ToolSelectionMiddleware
+    from hugginggpt.agent.text_calls import TextToolCallMiddleware
+    from hugginggpt.tools.inference.retry import tool_retry
+    from hugginggpt.tools.selection import ToolSelectionMiddleware
 
     stack: list[AgentMiddleware[Any, Any, Any]] = [
         InterruptedCallsMiddleware(),
@@ -133,7 +133,7 @@ def build_agent(
 
     `tools` defaults to every served HF task tool plus `find_models` and `run_plan`; `extra_tools` are added.
     `model` defaults to ChatOpenAI from the settings. Pass a `checkpointer` to keep conversations: the
-    CLI and web UI pass the conversation store's (`(await agent.store.open_store(settings)).saver`, SQLite
+    CLI and web UI pass the conversation store's (`(await hugginggpt.agent.store.open_store(settings)).saver`, SQLite
     or PostgreSQL from the settings) and run turns with `run_turn(..., store=store)`.
     `callbacks` go to every run of the agent. Its runs are traced to LangSmith when `LANGSMITH_TRACING=true`,
     by the LangSmith tracer among `callbacks` or else one of the agent's own (agent/tracing.py); nothing
@@ -152,7 +152,7 @@ def build_agent(
     stack = middleware(settings, llm)
     plans = [t for t in every if isinstance(t, RunPlanTool)]
     if plans and settings.llm.plan_streaming:
-        from agent.plan_stream import PlanStreamMiddleware
+        from hugginggpt.agent.plan_stream import PlanStreamMiddleware
 
         retries = next(i for i, m in enumerate(stack) if type(m).__name__ == "ModelRetryMiddleware")
         stack.insert(  # around the model's retries: a retry keeps the steps its failed attempt started

@@ -64,8 +64,8 @@ def metadata(pairs: list[str]) -> dict[str, str]:
 
 
 def list_tools(settings: Any) -> int:
-    from tools import HuggingFaceToolkit
-    from tools.text import shorten
+    from hugginggpt.tools import HuggingFaceToolkit
+    from hugginggpt.tools.text import shorten
 
     for tool in HuggingFaceToolkit(settings=settings.toolkit).get_tools():
         print(f"{tool.name:32} {shorten(tool.description.splitlines()[0], 100)}")
@@ -99,8 +99,8 @@ def load_agent_modules() -> None:
     import langchain_openai  # noqa: F401
     import langgraph.checkpoint.sqlite.aio  # noqa: F401
 
-    import agent.console
-    import agent.store  # noqa: F401
+    import hugginggpt.agent.console
+    import hugginggpt.agent.store  # noqa: F401
 
 
 def preload(args: argparse.Namespace) -> threading.Thread | None:
@@ -190,10 +190,10 @@ async def chat(args: argparse.Namespace, settings: Any, stopper: Stopper) -> int
     with stopper.interruptible():  # a second of imports: nothing to leave consistent yet
         if loader is not None:
             loader.join()  # never import the same modules from two threads at once
-        from agent import build_agent
-        from agent.console import Renderer
-        from agent.store import open_store
-        from agent.tracing import install_tracing
+        from hugginggpt.agent import build_agent
+        from hugginggpt.agent.console import Renderer
+        from hugginggpt.agent.store import open_store
+        from hugginggpt.agent.tracing import install_tracing
 
     tracer = install_tracing(settings)  # process-wide: this command is the entry point
     thread = args.thread or f"run-{uuid.uuid4().hex[:8]}"
@@ -212,9 +212,9 @@ async def chat(args: argparse.Namespace, settings: Any, stopper: Stopper) -> int
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from agent.settings import AgentSettings, MissingSetting
-    from agent.store import StoreUnavailable
-    from tools.mcp_client.config import ServersConfigError
+    from hugginggpt.agent.settings import AgentSettings, MissingSetting
+    from hugginggpt.agent.store import StoreUnavailable
+    from hugginggpt.tools.mcp_client.config import ServersConfigError
 
     stopper = Stopper()
     try:
@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return EXIT_OK
     except Exception as error:  # one sentence, the traceback only when asked
-        from agent.errors import describe_error
+        from hugginggpt.agent.errors import describe_error
 
         if args.verbose:
             import traceback

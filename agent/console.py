@@ -16,7 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from agent.events import (
+from hugginggpt.agent.events import (
     AnswerDelta,
     ThreadWaiting,
     ToolFinished,
@@ -28,8 +28,8 @@ from agent.events import (
     args_preview,
     run_turn,
 )
-from agent.usage import thread_usages, total, usage_line
-from tools.text import shorten
+from hugginggpt.agent.usage import thread_usages, total, usage_line
+from hugginggpt.tools.text import shorten
 
 DETAIL_CHARS = 2000  # of one verbose detail line (a tool call's arguments)
 HTTP_LOGGERS = ("httpx", "httpx2")  # the OpenAI client's and huggingface_hub's HTTP clients

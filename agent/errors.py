@@ -8,10 +8,10 @@ import sys
 import openai
 from pydantic import ValidationError
 
-from agent.settings import AgentSettings, MissingSetting
-from agent.store import StoreError
-from tools.inference.errors import InputRefused, OutputNotSaved
-from tools.text import invalid_setting, one_line, shorten
+from hugginggpt.agent.settings import AgentSettings, MissingSetting
+from hugginggpt.agent.store import StoreError
+from hugginggpt.tools.inference.errors import InputRefused, OutputNotSaved
+from hugginggpt.tools.text import invalid_setting, one_line, shorten
 
 ENV_NAMES = {field: names[0] for field, names in AgentSettings.env_names().items()}  # documented names
 

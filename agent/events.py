@@ -22,13 +22,13 @@ from langchain_core.messages import (
 )
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from agent.usage import USAGE_KEY, Usage, UsageMeter, with_meter
-from tools.plans.results import PlanResult, StepFinished, StepResult, StepStarted
-from tools.plans.tool import PLAN_TOOL, PROGRESS_EVENT, STEP_EVENT
-from tools.text import shorten
+from hugginggpt.agent.usage import USAGE_KEY, Usage, UsageMeter, with_meter
+from hugginggpt.tools.plans.results import PlanResult, StepFinished, StepResult, StepStarted
+from hugginggpt.tools.plans.tool import PLAN_TOOL, PROGRESS_EVENT, STEP_EVENT
+from hugginggpt.tools.text import shorten
 
 if TYPE_CHECKING:
-    from agent.store import ConversationStore
+    from hugginggpt.agent.store import ConversationStore
 
 
 # Each step is saved before the next one starts: a turn killed half way (kill -9, a crash, a lost database

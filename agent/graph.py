@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from langgraph.graph.state import CompiledStateGraph
 
-from agent.build import build_agent
-from agent.settings import AgentSettings
+from hugginggpt.agent.build import build_agent
+from hugginggpt.agent.settings import AgentSettings
 
 
 def make_graph() -> CompiledStateGraph:

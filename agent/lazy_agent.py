@@ -10,9 +10,9 @@ from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler
 
-from agent.settings import AgentSettings
-from agent.store import ConversationStore
-from tools import HuggingFaceToolkit
+from hugginggpt.agent.settings import AgentSettings
+from hugginggpt.agent.store import ConversationStore
+from hugginggpt.tools import HuggingFaceToolkit
 
 
 class LazyAgent:
@@ -41,8 +41,8 @@ class LazyAgent:
         self._lock = self._lock or asyncio.Lock()
         async with self._lock:
             if self._agent is None:
-                from agent.build import build_agent
-                from agent.store import open_store
+                from hugginggpt.agent.build import build_agent
+                from hugginggpt.agent.store import open_store
 
                 self.settings.require_keys()
                 await asyncio.to_thread(self.settings.toolkit.output_dir.mkdir, parents=True, exist_ok=True)
@@ -63,7 +63,7 @@ class LazyAgent:
 
     def _flush_traces(self) -> None:
         """Give the agent's queued traces at most HUGGINGGPT_TRACE_FLUSH_SECONDS to reach LangSmith."""
-        from agent.tracing import flush_within, tracers_of
+        from hugginggpt.agent.tracing import flush_within, tracers_of
 
         for tracer in tracers_of(self._agent):
             flush_within(tracer.client, self.settings.tracing.trace_flush_seconds)

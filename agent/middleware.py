@@ -35,12 +35,12 @@ from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.types import Command
 from pydantic import BaseModel, ValidationError
 
-from agent.events import args_preview
-from agent.tracing import annotate_graph_run
-from agent.usage import USAGE_KEY, Usage, meter_of
-from tools.plans.tool import tool_calls_counted
-from tools.text import invalid_arguments, problems, shorten
-from tools.upstream import weighted_tool_call_limit
+from hugginggpt.agent.events import args_preview
+from hugginggpt.agent.tracing import annotate_graph_run
+from hugginggpt.agent.usage import USAGE_KEY, Usage, meter_of
+from hugginggpt.tools.plans.tool import tool_calls_counted
+from hugginggpt.tools.text import invalid_arguments, problems, shorten
+from hugginggpt.tools.upstream import weighted_tool_call_limit
 
 MAX_ERROR_CHARS = 1200
 ECHO_CHARS = 200  # of the arguments, after the cause

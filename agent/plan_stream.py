@@ -37,10 +37,10 @@ from langchain_core.runnables import ensure_config
 from langchain_core.tracers.context import register_configure_hook
 from langgraph.types import Command
 
-from tools.plans.held import HeldTraces
-from tools.plans.run import STOPPED, PlanRun
-from tools.plans.scan import StepScanner
-from tools.plans.tool import PLAN_TOOL, RunPlanTool, joining, stream_writer
+from hugginggpt.tools.plans.held import HeldTraces
+from hugginggpt.tools.plans.run import STOPPED, PlanRun
+from hugginggpt.tools.plans.scan import StepScanner
+from hugginggpt.tools.plans.tool import PLAN_TOOL, RunPlanTool, joining, stream_writer
 
 ORPHANED = "cancelled: the run_plan call was answered without running"
 LLM_FAILED = "cancelled: the model call that wrote the plan failed"

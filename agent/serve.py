@@ -23,8 +23,8 @@ import os
 import sys
 from pathlib import Path
 
-from agent.settings import AgentSettings
-from tools.settings import is_loopback
+from hugginggpt.agent.settings import AgentSettings
+from hugginggpt.tools.settings import is_loopback
 
 QUIET = {
     "LANGGRAPH_CLI_NO_ANALYTICS": "1",
@@ -42,7 +42,8 @@ def command(host: str, port: int) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m agent.serve", description="LangGraph's API server for langgraph.json (make serve)."
+        prog="python -m hugginggpt.agent.serve",
+        description="LangGraph's API server for langgraph.json (make serve).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=2024, help="port to listen on (default: 2024)")

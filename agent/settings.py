@@ -8,7 +8,15 @@ from typing import Any, Literal
 
 from pydantic import SecretStr, field_validator
 
-from tools.settings import HFSettings, Settings, is_loopback, section, setting, split_commas, split_pairs
+from hugginggpt.tools.settings import (
+    HFSettings,
+    Settings,
+    is_loopback,
+    section,
+    setting,
+    split_commas,
+    split_pairs,
+)
 
 DEFAULT_LLM = "gpt-4.1-mini"
 # A web thread's name, and a sign-in's user name (its namespace); never `.` or `..` (it names a folder).

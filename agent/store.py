@@ -23,13 +23,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-from agent.thread_locks import AdvisoryLocks, FileLocks, ThreadLock, ThreadLocks
-from tools.upstream import latest_only_sqlite_saver, pooled_postgres_saver
+from hugginggpt.agent.thread_locks import AdvisoryLocks, FileLocks, ThreadLock, ThreadLocks
+from hugginggpt.tools.upstream import latest_only_sqlite_saver, pooled_postgres_saver
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
-    from agent.settings import AgentSettings
+    from hugginggpt.agent.settings import AgentSettings
 
 LOG = logging.getLogger(__name__)
 URL_VARIABLE = "HUGGINGGPT_DATABASE_URL"

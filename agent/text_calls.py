@@ -21,7 +21,7 @@ from langchain_core.messages import AIMessage
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ValidationError
 
-from tools.tasks.table import TASKS_BY_ID, task_id
+from hugginggpt.tools.tasks.table import TASKS_BY_ID, task_id
 
 NOTE = (
     "(The model wrote a tool call as text instead of calling the tool, so nothing ran: it, or its server, "

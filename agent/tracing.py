@@ -28,10 +28,10 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tracers.base import BaseTracer
 from langchain_core.tracers.langchain import LangChainTracer
 
-from agent.settings import AgentSettings
-from tools.redaction import Redactor
-from tools.settings import read_environment
-from tools.upstream import daemon_langsmith_client
+from hugginggpt.agent.settings import AgentSettings
+from hugginggpt.tools.redaction import Redactor
+from hugginggpt.tools.settings import read_environment
+from hugginggpt.tools.upstream import daemon_langsmith_client
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def known_secrets(settings: AgentSettings, env: Mapping[str, str] | None = None)
 
 
 def scrubber(secrets: Iterable[str]) -> Callable[[Any], Any]:
-    """The client's anonymizer: hide bulky values, then redact (`tools.redaction.Redactor`) known secrets
+    """The client's anonymizer: hide bulky values, then redact (`hugginggpt.tools.redaction.Redactor`) known secrets
     and secret-shaped strings. One function, because a client with an anonymizer ignores its
     `hide_inputs`/`hide_outputs`."""
     redact = Redactor(secrets)

@@ -2,7 +2,7 @@
 
 `UsageMeter` is one turn's meter, passed as a callback of the whole run (`run_turn` does): every model
 call ends in `on_llm_end` with the usage the LLM server reported in its stream (or in `on_llm_error`), and
-every inference attempt of every tool call is counted by the attempt loop (`tools.inference.usage`).
+every inference attempt of every tool call is counted by the attempt loop (`hugginggpt.tools.inference.usage`).
 A turn's usage is the `--json` `usage` object; `UsageMiddleware` keeps one per turn in the conversation's
 state, so a thread's total (`total`) survives restarts.
 """
@@ -17,7 +17,7 @@ from typing import Any
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 
-from tools.inference.usage import RequestCounter
+from hugginggpt.tools.inference.usage import RequestCounter
 
 USAGE_KEY = "usage"  # the state key holding one usage object per turn
 # model_calls, input_tokens, output_tokens, hf_requests, local_calls, seconds, by_provider

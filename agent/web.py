@@ -1,4 +1,4 @@
-"""The web UI: a Gradio chat that renders `agent.events.run_turn` — steps, inline media, what ran.
+"""The web UI: a Gradio chat that renders `hugginggpt.agent.events.run_turn` — steps, inline media, what ran.
 
 Rendering only: the agent, its settings and its event stream are the CLI's. Each browser session is its
 own conversation thread (kept in the same conversation store as the CLI, agent/store.py); `?thread=NAME`
@@ -23,8 +23,8 @@ import gradio as gr
 from langchain_core.messages import BaseMessage, HumanMessage
 from starlette.middleware import Middleware
 
-from agent.errors import describe_error
-from agent.events import (
+from hugginggpt.agent.errors import describe_error
+from hugginggpt.agent.events import (
     AnswerDelta,
     Event,
     ThreadWaiting,
@@ -37,13 +37,13 @@ from agent.events import (
     replay,
     run_turn,
 )
-from agent.lazy_agent import LazyAgent
-from agent.settings import THREAD_NAME, AgentSettings, MissingSetting
-from agent.store import ConversationStore
-from agent.usage import USAGE_KEY, Usage, thread_usages, total, usage_line
-from agent.web_guard import MediaOnlyFiles
-from tools.files.artifacts import FOLDERS, UPLOADS, ArtifactStore, display_path
-from tools.inference.errors import InputRefused, OutputNotSaved
+from hugginggpt.agent.lazy_agent import LazyAgent
+from hugginggpt.agent.settings import THREAD_NAME, AgentSettings, MissingSetting
+from hugginggpt.agent.store import ConversationStore
+from hugginggpt.agent.usage import USAGE_KEY, Usage, thread_usages, total, usage_line
+from hugginggpt.agent.web_guard import MediaOnlyFiles
+from hugginggpt.tools.files.artifacts import FOLDERS, UPLOADS, ArtifactStore, display_path
+from hugginggpt.tools.inference.errors import InputRefused, OutputNotSaved
 
 ATTACHED = "\n\nAttached files:"
 LOG = logging.getLogger(__name__)

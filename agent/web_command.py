@@ -8,10 +8,10 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-from agent.cli import EXIT_OK, EXIT_USAGE, program_name
+from hugginggpt.agent.cli import EXIT_OK, EXIT_USAGE, program_name
 
 if TYPE_CHECKING:
-    from agent.settings import AgentSettings
+    from hugginggpt.agent.settings import AgentSettings
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -28,7 +28,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def settings_for(args: argparse.Namespace) -> AgentSettings:
     """The settings from the environment and `.env`, with the command line's options on top."""
-    from agent.settings import AgentSettings
+    from hugginggpt.agent.settings import AgentSettings
 
     given = {"web_host": args.host, "web_port": args.port, "openai_model": args.model}
     return AgentSettings.from_env(**{k: v for k, v in given.items() if v is not None})
@@ -40,15 +40,15 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings_for(args)
         settings.web.web_sign_in(settings.web.web_host)  # refused before the UI's seconds of imports
     except Exception as error:  # invalid settings: one sentence, like the CLI
-        from agent.errors import describe_error
+        from hugginggpt.agent.errors import describe_error
 
         print(f"{program_name()}: {describe_error(error)}", file=sys.stderr)
         return EXIT_USAGE
     # Process-wide setup is this command's, not the UI module's: no version check or telemetry from
     # Gradio (read when its Blocks are made), LangSmith's global client and exit flush.
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from agent.tracing import install_tracing
-    from agent.web import WebApp
+    from hugginggpt.agent.tracing import install_tracing
+    from hugginggpt.agent.web import WebApp
 
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop is Ctrl-C's twin
 

@@ -3,7 +3,7 @@
 Gradio serves any file under `allowed_paths` inline with the type its name suggests, so an HTML page or
 an SVG with a script under `outputs/uploads/` (written by an earlier version, or by hand) would run in
 the app's origin. `MediaOnlyFiles` sits in front of Gradio's file routes: a file is served only if its
-first bytes are an image, audio, video or PDF (`tools.files.media.sniff`), with that type, `nosniff`, a
+first bytes are an image, audio, video or PDF (`hugginggpt.tools.files.media.sniff`), with that type, `nosniff`, a
 sandboxing Content-Security-Policy, inline for what the page plays and as an attachment for PDFs; any
 other file is refused with 403. Every other response carries the page's Content-Security-Policy.
 """
@@ -14,7 +14,7 @@ import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from tools.files.media import sniff
+from hugginggpt.tools.files.media import sniff
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -137,7 +137,7 @@ class SaveClock:
 async def conversation_store(kind: str, stack: Any) -> AsyncIterator[Any]:
     """None (LangGraph's in-memory saver), or the real store: SQLite in the scratch folder, or PostgreSQL
     on a throwaway server with PostgreSQL's default durability settings."""
-    from agent.store import open_postgres, open_sqlite
+    from hugginggpt.agent.store import open_postgres, open_sqlite
 
     if kind == "memory":
         yield None
@@ -159,7 +159,7 @@ async def bench(runs: int, kind: str) -> dict[str, Any]:
             if store is None:
                 agent = stack.agent()
             else:
-                from agent import build_agent
+                from hugginggpt.agent import build_agent
 
                 agent = build_agent(stack.settings(), checkpointer=store.saver)
             await measure(agent, store, runs, stack, out)
@@ -210,7 +210,7 @@ async def measure(agent: Any, store: Any, runs: int, stack: Any, out: dict[str, 
 
 async def videos(stack: Any) -> tuple[float, float]:
     """Seconds for one text_to_video call, and for `VIDEOS` of them at once."""
-    from tools import HuggingFaceToolkit
+    from hugginggpt.tools import HuggingFaceToolkit
 
     (tool,) = HuggingFaceToolkit(
         tasks=["text_to_video"],

@@ -56,7 +56,7 @@ async def run_graph(stack: Any, agent: Any, tag: str, graph: Any, way: str) -> d
 
 async def bench(seed: int, singles: int, chains: int, dags: int) -> dict[str, Any]:
     from benchmarks.graphs import WAYS, Graph, load_links, sample_graphs
-    from tools import HuggingFaceToolkit
+    from hugginggpt.tools import HuggingFaceToolkit
 
     graphs = sample_graphs(seed, singles, chains, dags)
     rng = random.Random(seed + 1)

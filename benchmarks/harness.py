@@ -74,7 +74,7 @@ class Stack:
     workdir: Path
 
     def settings(self, **overrides: Any) -> Any:
-        from agent.settings import AgentSettings
+        from hugginggpt.agent.settings import AgentSettings
 
         # Every tool offered: the scripted planners call tools whatever the words (tool_selection.py measures
         # the selection itself).
@@ -90,7 +90,7 @@ class Stack:
     def agent(self, settings: Any = None, **kwargs: Any) -> Any:
         from langgraph.checkpoint.memory import InMemorySaver
 
-        from agent import build_agent
+        from hugginggpt.agent import build_agent
 
         return build_agent(settings or self.settings(), checkpointer=InMemorySaver(), **kwargs)
 
@@ -191,7 +191,7 @@ async def run_prompt(
     agent: Any, text: str, thread: str, config: dict[str, Any] | None = None, store: Any = None
 ) -> tuple[Any, float]:
     """One turn through `run_turn` (on `store`'s thread lock when given); returns (TurnSummary, seconds)."""
-    from agent.events import TurnDone, run_turn
+    from hugginggpt.agent.events import TurnDone, run_turn
 
     started = time.perf_counter()
     summary = None

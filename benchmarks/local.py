@@ -44,8 +44,8 @@ def rss_mb() -> float:
 
 
 def tools(**overrides: Any) -> dict[str, Any]:
+    from hugginggpt.tools import HFSettings, HuggingFaceToolkit
     from tests.local_models import minilm
-    from tools import HFSettings, HuggingFaceToolkit
 
     folder = str(minilm())
     settings = HFSettings(backend="local", timeout=300.0, **overrides,
@@ -64,7 +64,7 @@ def cold() -> dict[str, Any]:
     by_name = tools()
     before = rss_mb()
     started = time.perf_counter()
-    importlib.import_module("tools.inference.local.runners")  # torch, transformers
+    importlib.import_module("hugginggpt.tools.inference.local.runners")  # torch, transformers
     importlib.import_module("sentence_transformers")  # what the model's load would import first
     imported = time.perf_counter()
     after_imports = rss_mb()

@@ -169,7 +169,7 @@ async def bench() -> dict[str, Any]:
     out: dict[str, Any] = {}
     with harness.stack() as stack:
         settings = stack.settings()
-        from tools import HuggingFaceToolkit
+        from hugginggpt.tools import HuggingFaceToolkit
 
         tools = {t.name: t for t in HuggingFaceToolkit(settings=settings.toolkit).get_tools()}
         names = [n for n in sorted(load_links()) if n not in QUEUE_TASKS]

@@ -44,7 +44,7 @@ class Chunks:
 
 def step_times(turn: list[tuple[float, dict[str, Any]]]) -> tuple[dict[str, float], float, float]:
     """({step id: seconds into the stream when its object was complete}, stream seconds, first chunk)."""
-    from tools.plans.scan import StepScanner
+    from hugginggpt.tools.plans.scan import StepScanner
 
     scanner, done = StepScanner(), {}
     start = turn[0][0]
@@ -95,7 +95,7 @@ def left_at_first_start(graph: Any, row: dict[str, Any]) -> float:
 
 async def bench(seed: int, chains: int, dags: int, rates: list[float]) -> dict[str, Any]:
     from benchmarks.graphs import Graph, load_links, sample_graphs
-    from tools import HuggingFaceToolkit
+    from hugginggpt.tools import HuggingFaceToolkit
 
     graphs = sample_graphs(seed, 0, chains, dags)
     rows: list[dict[str, Any]] = []

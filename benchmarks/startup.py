@@ -101,7 +101,7 @@ def time_prompt(env: dict[str, str], cwd: str) -> tuple[float, float]:
 
 
 def time_server(hf_url: str, llm_url: str, cwd: str) -> float:
-    """`python -m agent.serve` (langgraph dev) in a fresh folder: seconds until /ok answers."""
+    """`python -m hugginggpt.agent.serve` (langgraph dev) in a fresh folder: seconds until /ok answers."""
     from tests.served import running_server
 
     with running_server(Path(tempfile.mkdtemp(prefix="served-", dir=cwd)), hf_url, llm_url) as served:

@@ -55,7 +55,7 @@ async def _one(store: Any, query: str, params: tuple[Any, ...]) -> int:
 
 async def grow(stack: Any, store: Any, turns: int, size: Any) -> dict[str, Any]:
     """`turns` poem requests on one thread; the size after each mark, seconds a turn, checkpoints kept."""
-    from agent import build_agent
+    from hugginggpt.agent import build_agent
     from tests import scenarios
 
     agent = build_agent(stack.settings(), checkpointer=store.saver)
@@ -83,7 +83,7 @@ async def grow(stack: Any, store: Any, turns: int, size: Any) -> dict[str, Any]:
 
 
 async def bench(turns: int, backends: list[str]) -> dict[str, Any]:
-    from agent.store import open_postgres, open_sqlite
+    from hugginggpt.agent.store import open_postgres, open_sqlite
 
     out: dict[str, Any] = {"turns": turns}
     with harness.stack(tls_cost=False) as stack:

@@ -23,7 +23,7 @@ RENAMED = {"Image Editing": "image-to-image"}
 
 def load_gold(path: Path = GOLD) -> list[dict[str, Any]]:
     """The dev requests, each with `gold`: the task ids of its gold nodes that have a task tool."""
-    from tools.tasks.table import TASKS_BY_ID, task_id
+    from hugginggpt.tools.tasks.table import TASKS_BY_ID, task_id
 
     names = {node["id"] for node in json.loads(TASKBENCH_TOOLS.read_text(encoding="utf-8"))["nodes"]}
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -54,9 +54,9 @@ def bench() -> dict[str, Any]:
     from langchain_core.messages import HumanMessage
     from langchain_core.utils.function_calling import convert_to_openai_tool
 
-    from agent.build import system_prompt
-    from tools import HFSettings, HuggingFaceToolkit
-    from tools.selection import ToolSelectionMiddleware
+    from hugginggpt.agent.build import system_prompt
+    from hugginggpt.tools import HFSettings, HuggingFaceToolkit
+    from hugginggpt.tools.selection import ToolSelectionMiddleware
 
     records = load_gold()
     tools = [*HuggingFaceToolkit(settings=HFSettings.from_env(env_file=None)).get_tools()]

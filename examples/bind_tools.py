@@ -14,7 +14,7 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.tools import BaseTool
 from langchain_openai import ChatOpenAI
 
-from tools import HuggingFaceToolkit
+from hugginggpt.tools import HuggingFaceToolkit
 
 
 def ask(llm: BaseChatModel, tools: list[BaseTool], question: str) -> list[BaseMessage]:

@@ -10,7 +10,7 @@ import sys
 
 from langchain_core.messages import ToolMessage
 
-from tools import HuggingFaceToolkit
+from hugginggpt.tools import HuggingFaceToolkit
 
 
 def caption_and_detect(image: str, toolkit: HuggingFaceToolkit | None = None) -> tuple[str, ToolMessage]:

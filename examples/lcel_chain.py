@@ -16,7 +16,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda, RunnableParallel
 from langchain_openai import ChatOpenAI
 
-from tools import HuggingFaceToolkit
+from hugginggpt.tools import HuggingFaceToolkit
 
 
 def _tools(toolkit: HuggingFaceToolkit | None) -> dict[str, Runnable]:

@@ -17,7 +17,7 @@ from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from mcp import Client, StdioServerParameters
 from mcp.client import Transport
 
-SERVER = StdioServerParameters(command=sys.executable, args=["-m", "tools.mcp"])
+SERVER = StdioServerParameters(command=sys.executable, args=["-m", "hugginggpt.tools.mcp"])
 
 
 def as_langchain_tool(client: Client, tool: types.Tool) -> BaseTool:

@@ -19,7 +19,7 @@ from langchain_openai import ChatOpenAI
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
 
-from tools import HuggingFaceToolkit
+from hugginggpt.tools import HuggingFaceToolkit
 
 PROMPT = (
     "You are an illustrator. Use the tools to make and check images; for tasks that feed each other use one"

@@ -19,7 +19,7 @@ from tests.stand_ins.routing import route_hf_to
 
 
 def main(argv: list[str] | None = None) -> int:
-    from agent.cli import main as run_cli
+    from hugginggpt.agent.cli import main as run_cli
 
     with HFStandIn() as hf, OpenAIStandIn(api_key=None) as llm:
         scenarios.register_all(llm)

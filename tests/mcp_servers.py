@@ -42,9 +42,9 @@ def servers_file(folder: Path, servers: dict[str, Any]) -> Path:
 
 STUBBORN = """
 import asyncio, signal, time
-from tools import HuggingFaceToolkit
-from tools.mcp import build_server
-from tools.mcp.transports import serve_stdio
+from hugginggpt.tools import HuggingFaceToolkit
+from hugginggpt.tools.mcp import build_server
+from hugginggpt.tools.mcp.transports import serve_stdio
 signal.signal(signal.SIGHUP, signal.SIG_IGN)
 asyncio.run(serve_stdio(build_server(HuggingFaceToolkit(tasks=["image_to_text"], include_foreign=False))))
 time.sleep(300)  # its client hung up: it stays until stopped (SIGTERM), as a careless server would

@@ -1,4 +1,4 @@
-"""LangGraph's API server for the tests and benchmarks: `python -m agent.serve` (what `make serve` runs) in a
+"""LangGraph's API server for the tests and benchmarks: `python -m hugginggpt.agent.serve` (what `make serve` runs) in a
 folder holding a copy of `langgraph.json`, with huggingface_hub routed to the HF stand-in, ChatOpenAI
 pointed at the OpenAI stand-in, and every look-up or connection beyond loopback refused and written down
 (tests/stand_ins/loopback_guard.py)."""
@@ -69,7 +69,7 @@ def launch(folder: Path, env: dict[str, str], port: int) -> subprocess.Popen[byt
     """Start the server (output to folder/server.log)."""
     with (folder / "server.log").open("wb") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "agent.serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "hugginggpt.agent.serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
 

@@ -12,16 +12,16 @@ from langchain_core.messages import ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-from agent import AgentSettings, TurnSummary, build_agent, run_turn
-from agent.events import AnswerDelta, ToolFinished, ToolStarted, TurnDone, replay
+from hugginggpt.agent import AgentSettings, TurnSummary, build_agent, run_turn
+from hugginggpt.agent.events import AnswerDelta, ToolFinished, ToolStarted, TurnDone, replay
+from hugginggpt.tools import HuggingFaceToolkit
+from hugginggpt.tools.plans.results import PlanResult
 from tests import scenarios
 from tests.fakes import SchemaModel, ScriptedModel
 from tests.stand_ins import media
 from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.openai_api import OpenAIStandIn
 from tests.stand_ins.scripts import last_user_message
-from tools import HuggingFaceToolkit
-from tools.plans.results import PlanResult
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from hugginggpt.tools.files.artifacts import ArtifactStore
+from hugginggpt.tools.files.media import looks_complete, sniff
+from hugginggpt.tools.inference.errors import InputRefused, OutputNotSaved
+from hugginggpt.tools.settings import HFSettings
 from tests.disks import SmallDisk
-from tools.files.artifacts import ArtifactStore
-from tools.files.media import looks_complete, sniff
-from tools.inference.errors import InputRefused, OutputNotSaved
-from tools.settings import HFSettings
 
 
 def png_bytes(colour: str = "red", size: tuple[int, int] = (32, 24)) -> bytes:

@@ -13,13 +13,13 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import StructuredTool
 from pydantic import SecretStr
 
-from agent.build import build_agent
-from agent.events import ThreadWaiting, TurnDone, run_turn
-from agent.middleware import INTERRUPTED, answered_in_place
-from agent.settings import AgentSettings
-from agent.store import open_store
-from agent.thread_locks import FileLocks
-from agent.web import Session, WebApp
+from hugginggpt.agent.build import build_agent
+from hugginggpt.agent.events import ThreadWaiting, TurnDone, run_turn
+from hugginggpt.agent.middleware import INTERRUPTED, answered_in_place
+from hugginggpt.agent.settings import AgentSettings
+from hugginggpt.agent.store import open_store
+from hugginggpt.agent.thread_locks import FileLocks
+from hugginggpt.agent.web import Session, WebApp
 from tests import cli_run, scenarios
 from tests.cli_run import TURN, ends_with_open_calls, wait_for
 from tests.fakes import ScriptedModel

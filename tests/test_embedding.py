@@ -14,8 +14,8 @@ from examples.bind_tools import ask
 from examples.call_tools import caption_and_detect
 from examples.lcel_chain import draw_and_caption_chain, illustrate_chain, look_chain
 from examples.own_graph import my_agent, my_graph
+from hugginggpt.tools import HFSettings, HuggingFaceToolkit
 from tests.stand_ins.scripts import call
-from tools import HFSettings, HuggingFaceToolkit
 
 TASKS = ["text_to_image", "image_to_text", "object_detection"]
 

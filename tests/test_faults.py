@@ -35,18 +35,18 @@ from langchain_core.tracers.langchain import wait_for_all_tracers
 from langgraph.checkpoint.memory import InMemorySaver
 from PIL import Image
 
-from agent import AgentSettings, TurnSummary, build_agent, run_turn
-from agent.events import TurnDone
-from agent.tracing import close_tracing, reset_tracing
+from hugginggpt.agent import AgentSettings, TurnSummary, build_agent, run_turn
+from hugginggpt.agent.events import TurnDone
+from hugginggpt.agent.tracing import close_tracing, reset_tracing
+from hugginggpt.tools.files.media import looks_complete, sniff
+from hugginggpt.tools.inference.errors import Cause
+from hugginggpt.tools.settings import HFSettings
 from tests import scenarios
 from tests.stand_ins import media
 from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.langsmith_api import LangSmithStandIn
 from tests.stand_ins.openai_api import OpenAIStandIn
 from tests.stand_ins.scripts import Plan, PlanOnce, Reply, Request, plan_failures, tool_results
-from tools.files.media import looks_complete, sniff
-from tools.inference.errors import Cause
-from tools.settings import HFSettings
 
 REPO = Path(__file__).resolve().parent.parent
 REPORT = REPO / "test-artifacts" / "fault-report.txt"
@@ -489,7 +489,7 @@ async def test_failed_call_lists_its_failed_attempts(
 def test_truncated_flac_falls_back_and_saves_nothing_cut(hf_stand_in: HFStandIn, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     """A FLAC cut off in transit is noticed: the next model serves, and no cut file is saved."""
-    from tools import HuggingFaceToolkit
+    from hugginggpt.tools import HuggingFaceToolkit
 
     monkeypatch.chdir(tmp_path)
     flac = next(m["id"] for m in hf_stand_in.models("text-to-speech")
@@ -572,8 +572,8 @@ def test_retry_delay_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     """HUGGINGGPT_RETRY_DELAY sets the first wait of the LLM and tool retries; bad values are named."""
     from pydantic import ValidationError
 
-    from agent.build import middleware
-    from agent.errors import describe_error
+    from hugginggpt.agent.build import middleware
+    from hugginggpt.agent.errors import describe_error
     from tests.fakes import ScriptedModel
 
     monkeypatch.setenv("HUGGINGGPT_RETRY_DELAY", "0.25")

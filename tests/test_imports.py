@@ -2,8 +2,7 @@
 
 import pytest
 
-import agent
-import tools
+from hugginggpt import agent, tools
 
 # The public names, sorted, packed (the modules list them one a line for Python; this is the pin).
 TOOLS_ALL = ["FindModelsTool", "HFSettings", "HFTaskTool", "HuggingFaceToolkit", "PLAN_TOOL", "RunPlanTool",
@@ -38,12 +37,12 @@ def test_agent_all_resolve_lazily_to_their_modules() -> None:
     import sys
 
     assert sorted(agent.__all__) == AGENT_ALL
-    homes = {"agent.build": {"AGENT_NAME", "build_agent", "system_prompt"}, "agent.settings":
-             {"AgentSettings", "MissingSetting"}, "agent.store": {"ConversationStore", "open_store"}}  # fmt: skip
+    homes = {"hugginggpt.agent.build": {"AGENT_NAME", "build_agent", "system_prompt"}, "hugginggpt.agent.settings":
+             {"AgentSettings", "MissingSetting"}, "hugginggpt.agent.store": {"ConversationStore", "open_store"}}  # fmt: skip
     for name in agent.__all__:
-        home = next((m for m, names in homes.items() if name in names), "agent.events")
+        home = next((m for m, names in homes.items() if name in names), "hugginggpt.agent.events")
         assert getattr(agent, name) is getattr(importlib.import_module(home), name), name
-    code = "import sys, agent; print('agent.build' in sys.modules, 'langchain' in sys.modules)"
+    code = "import sys; from hugginggpt import agent; print('hugginggpt.agent.build' in sys.modules, 'langchain' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
     with pytest.raises(AttributeError, match="no_such_name"):
@@ -54,6 +53,6 @@ def test_tools_package_does_not_import_agent() -> None:
     import subprocess
     import sys
 
-    code = "import sys, tools; tools.HuggingFaceToolkit; print('agent' in sys.modules)"
+    code = "import sys; from hugginggpt import tools; tools.HuggingFaceToolkit; print('hugginggpt.agent' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -1,7 +1,7 @@
 """`langgraph.json` serves the agent, in LangGraph's own API server.
 
 First the graph as the server loads it (parse `graphs`, import the file by path, read the variable), in
-process. Then the real thing (tests/served.py): `python -m agent.serve` (what `make serve` runs:
+process. Then the real thing (tests/served.py): `python -m hugginggpt.agent.serve` (what `make serve` runs:
 `langgraph dev`, in memory) started once for the module on a free port, in a folder holding a copy of
 `langgraph.json`, against the stand-ins, driven by the official `langgraph_sdk` client. The server
 process refuses and writes down any name look-up or connection beyond loopback.
@@ -24,9 +24,9 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.pregel import Pregel
 
-from agent import AGENT_NAME, MissingSetting, run_turn
-from agent.serve import QUIET
-from agent.serve import main as serve_main
+from hugginggpt.agent import AGENT_NAME, MissingSetting, run_turn
+from hugginggpt.agent.serve import QUIET
+from hugginggpt.agent.serve import main as serve_main
 from tests import scenarios
 from tests.browser import free_port
 from tests.served import START_TIMEOUT, Served, launch, running_server, server_env, server_folder
@@ -215,7 +215,7 @@ def test_a_missing_key_stops_the_server_at_start(
 
 def test_the_cli_reports_nothing_with_analytics_off(tmp_path: Path) -> None:
     """langgraph-cli posts a usage report for each command unless LANGGRAPH_CLI_NO_ANALYTICS=1 (the guard
-    sees it try); with agent.serve's variables it tries nothing."""
+    sees it try); with hugginggpt.agent.serve's variables it tries nothing."""
     folder = server_folder(tmp_path / "cli")
     base = {k: v for k, v in os.environ.items() if not k.startswith(("LANGGRAPH_", "HUGGINGGPT_"))}
     base["PYTHONPATH"] = str(ROUTE_HF_DIR)  # the guard only: its sitecustomize finds the repository itself
@@ -234,8 +234,8 @@ def test_make_serve_runs_agent_serve_on_host_and_port() -> None:
     done = subprocess.run(["make", "-n", "--no-print-directory", "serve", "HOST=0.0.0.0", "PORT=8123"],
                           cwd=ROOT, capture_output=True, text=True, timeout=30)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    (line,) = [line for line in done.stdout.splitlines() if "agent.serve" in line]
-    assert line.endswith(" -m agent.serve --host 0.0.0.0 --port 8123")
+    (line,) = [line for line in done.stdout.splitlines() if "hugginggpt.agent.serve" in line]
+    assert line.endswith(" -m hugginggpt.agent.serve --host 0.0.0.0 --port 8123")
 
 
 def test_serve_outside_the_project_is_one_sentence(

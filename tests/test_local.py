@@ -28,15 +28,15 @@ from langgraph.checkpoint.memory import InMemorySaver
 from PIL import Image
 from pydantic import ValidationError
 
-from agent import AgentSettings, TurnDone, build_agent, run_turn
+from hugginggpt.agent import AgentSettings, TurnDone, build_agent, run_turn
+from hugginggpt.tools import HFSettings, HuggingFaceToolkit
+from hugginggpt.tools.inference.models import Attempt
+from hugginggpt.tools.inference.usage import RequestCounter
+from hugginggpt.tools.tasks.table import get_spec
 from tests import local_models, scenarios
 from tests.stand_ins import media
 from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.openai_api import OpenAIStandIn
-from tools import HFSettings, HuggingFaceToolkit
-from tools.inference.models import Attempt
-from tools.inference.usage import RequestCounter
-from tools.tasks.table import get_spec
 
 # The original README's example (microsoft/JARVIS, langchain HuggingGPT): its transcript of the sheep poem
 # against "Sheep are nice.", and the similarity the HF API gave for it with all-MiniLM-L6-v2.
@@ -457,9 +457,9 @@ def test_nothing_imports_torch_unless_a_local_model_runs(
 ) -> None:
     code = (
         "import sys, json\n"
-        "from agent import AgentSettings, build_agent\n"
-        "from tools import HFSettings, HuggingFaceToolkit\n"
-        "import agent.cli, agent.web, tools.mcp.server\n"
+        "from hugginggpt.agent import AgentSettings, build_agent\n"
+        "from hugginggpt.tools import HFSettings, HuggingFaceToolkit\n"
+        "import hugginggpt.agent.cli, hugginggpt.agent.web, hugginggpt.tools.mcp.server\n"
         "kit = HuggingFaceToolkit(settings=HFSettings(backend=sys.argv[1], local_models={'fill-mask': sys.argv[2]}))\n"
         "tools = {t.name: t for t in kit.get_tools()}\n"
         "build_agent(AgentSettings(openai_api_key='sk-test', backend=sys.argv[1]))\n"
@@ -482,7 +482,7 @@ def test_without_the_local_extra_a_local_attempt_fails_in_one_sentence(
     code = (
         "import sys\n"
         "sys.modules['torch'] = None  # as if the `local` extra were not installed\n"
-        "from tools import HFSettings, HuggingFaceToolkit\n"
+        "from hugginggpt.tools import HFSettings, HuggingFaceToolkit\n"
         "kit = HuggingFaceToolkit(settings=HFSettings(backend='local', local_models={'fill-mask': sys.argv[1]}))\n"
         "tool = next(t for t in kit.get_tools() if t.name == 'fill_mask')\n"
         "try:\n"

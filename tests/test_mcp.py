@@ -34,16 +34,16 @@ from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from examples.mcp_client import mcp_tools
+from hugginggpt.tools import HFSettings, HuggingFaceToolkit, TaskResult
+from hugginggpt.tools.mcp import build_server
+from hugginggpt.tools.mcp.command import main as mcp_command
+from hugginggpt.tools.mcp.transports import http_app
+from hugginggpt.tools.plans.results import PlanResult
 from tests import scenarios
 from tests.stand_ins import media
 from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.hf_plugin import HF_TEST_TOKEN
 from tests.stand_ins.openai_api import OpenAIStandIn
-from tools import HFSettings, HuggingFaceToolkit, TaskResult
-from tools.mcp import build_server
-from tools.mcp.command import main as mcp_command
-from tools.mcp.transports import http_app
-from tools.plans.results import PlanResult
 
 MCP_TOKEN = "mcp-test-token-0123456789"
 
@@ -88,10 +88,12 @@ def http_url(hf_stand_in: HFStandIn, workdir: Path) -> Iterator[str]:
 
 
 def stdio_server(env: dict[str, str], cwd: Path) -> StdioServerParameters:
-    """The real command, `python -m tools.mcp`, as an MCP client starts it."""
+    """The real command, `python -m hugginggpt.tools.mcp`, as an MCP client starts it."""
     environment = {k: v for k, v in env.items() if not k.startswith("HUGGINGGPT_") or "_TEST_" in k}
     environment.update(HUGGINGGPT_TIMEOUT="10", PYTHONUNBUFFERED="1")
-    return StdioServerParameters(command=sys.executable, args=["-m", "tools.mcp"], env=environment, cwd=cwd)
+    return StdioServerParameters(
+        command=sys.executable, args=["-m", "hugginggpt.tools.mcp"], env=environment, cwd=cwd
+    )
 
 
 @asynccontextmanager
@@ -374,7 +376,7 @@ async def listening(port: int) -> None:
 async def test_the_command_serves_http(hf_subprocess_env: dict[str, str], workdir: Path) -> None:
     port = free_port()
     env = stdio_server(hf_subprocess_env, workdir).env
-    command = [sys.executable, "-m", "tools.mcp", "--transport", "http", "--port", str(port)]
+    command = [sys.executable, "-m", "hugginggpt.tools.mcp", "--transport", "http", "--port", str(port)]
     server = subprocess.Popen(command, env=env, cwd=workdir, stderr=subprocess.PIPE, text=True)
     try:
         assert server.stderr is not None
@@ -395,7 +397,7 @@ async def test_sigterm_stops_the_http_server_with_a_call_in_flight(
     hf_stand_in.latency = 60  # the call would hold for a minute
     port = free_port()
     env = stdio_server(hf_subprocess_env, workdir).env
-    command = [sys.executable, "-m", "tools.mcp", "--transport", "http", "--port", str(port)]
+    command = [sys.executable, "-m", "hugginggpt.tools.mcp", "--transport", "http", "--port", str(port)]
     server = subprocess.Popen(command, env=env, cwd=workdir, stderr=subprocess.PIPE, text=True)
     assert server.stderr is not None
     try:

@@ -10,8 +10,8 @@ import pytest
 import soundfile as sf
 from PIL import Image
 
+from hugginggpt.tools.files.media import looks_complete, sniff
 from tests.stand_ins import media
-from tools.files.media import looks_complete, sniff
 
 
 def pillow(fmt: str) -> bytes:

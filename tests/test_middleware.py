@@ -11,9 +11,9 @@ from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import ToolException, tool
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agent.middleware import MAX_ERROR_CHARS, SafeToolArgsMiddleware, ToolFailureMiddleware
+from hugginggpt.agent.middleware import MAX_ERROR_CHARS, SafeToolArgsMiddleware, ToolFailureMiddleware
+from hugginggpt.tools.inference.errors import TaskError
 from tests.fakes import ScriptedModel
-from tools.inference.errors import TaskError
 
 
 def _tool_messages(result: dict[str, Any]) -> list[ToolMessage]:

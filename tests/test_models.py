@@ -8,9 +8,8 @@ import time
 
 import pytest
 
-from tests.stand_ins.hf import HFStandIn
-from tools.inference.errors import InputRefused
-from tools.inference.models import (
+from hugginggpt.tools.inference.errors import InputRefused
+from hugginggpt.tools.inference.models import (
     Attempt,
     HubUnavailable,
     ModelCatalog,
@@ -18,8 +17,9 @@ from tools.inference.models import (
     providers_serving,
     with_deadline,
 )
-from tools.settings import HFSettings
-from tools.tasks.table import task_id
+from hugginggpt.tools.settings import HFSettings
+from hugginggpt.tools.tasks.table import task_id
+from tests.stand_ins.hf import HFStandIn
 
 
 def catalog(**settings: object) -> ModelCatalog:

@@ -23,11 +23,11 @@ from huggingface_hub import (
 )
 from PIL import Image
 
+from hugginggpt.tools.files.artifacts import ArtifactStore, MediaInput
+from hugginggpt.tools.settings import HFSettings
+from hugginggpt.tools.tasks.outputs import TEXT_SHOW, Context, Rendered, render
+from hugginggpt.tools.tasks.table import get_spec
 from tests.stand_ins import media
-from tools.files.artifacts import ArtifactStore, MediaInput
-from tools.settings import HFSettings
-from tools.tasks.outputs import TEXT_SHOW, Context, Rendered, render
-from tools.tasks.table import get_spec
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from langchain_core.messages import ToolMessage
 
-from agent.lazy_agent import LazyAgent
-from agent.settings import AgentSettings
+from hugginggpt.agent.lazy_agent import LazyAgent
+from hugginggpt.agent.settings import AgentSettings
+from hugginggpt.tools import HFSettings, HuggingFaceToolkit
 from tests.stand_ins.hf import HFStandIn
-from tools import HFSettings, HuggingFaceToolkit
 
 VIDEO_CALL = {"name": "text_to_video", "args": {"prompt": "a sheep"}, "id": "call_1", "type": "tool_call"}
 WAIT = 60.0  # seconds an idle worker may take to see its pool shut, on a loaded machine: generous
@@ -80,7 +80,7 @@ def test_importing_the_web_ui_leaves_the_environment_alone(tmp_path: Path) -> No
     script = (
         "import json, os\n"
         "before = dict(os.environ)\n"
-        "import agent.web\n"
+        "import hugginggpt.agent.web\n"
         "after = dict(os.environ)\n"
         "print(json.dumps({k: [before.get(k), after.get(k)] for k in before.keys() | after.keys()"
         " if before.get(k) != after.get(k)}))\n"

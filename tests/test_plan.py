@@ -13,13 +13,13 @@ import pytest
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool, ToolException
 
+from hugginggpt.tools import HFSettings, HuggingFaceToolkit
+from hugginggpt.tools.plans.results import PlanResult, StepFinished, StepResult, StepStarted
+from hugginggpt.tools.plans.steps import PlanStep
+from hugginggpt.tools.plans.tool import STEP_EVENT, planned_steps, tool_calls_counted
 from tests.stand_ins import media
 from tests.stand_ins.hf import HFStandIn, RecordedRequest
 from tests.stand_ins.scripts import plan_failures, plan_steps
-from tools import HFSettings, HuggingFaceToolkit
-from tools.plans.results import PlanResult, StepFinished, StepResult, StepStarted
-from tools.plans.steps import PlanStep
-from tools.plans.tool import STEP_EVENT, planned_steps, tool_calls_counted
 
 
 @pytest.fixture

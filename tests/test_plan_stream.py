@@ -19,12 +19,12 @@ import pytest
 from langchain_core.messages import ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agent import AgentSettings, TurnSummary, build_agent, run_turn
-from agent.events import ToolFinished, ToolStarted, TurnDone
+from hugginggpt.agent import AgentSettings, TurnSummary, build_agent, run_turn
+from hugginggpt.agent.events import ToolFinished, ToolStarted, TurnDone
+from hugginggpt.tools.plans.scan import StepScanner
 from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.openai_api import CutStream, OpenAIStandIn
 from tests.stand_ins.scripts import call
-from tools.plans.scan import StepScanner
 
 WAIT = 30.0  # seconds a held stream waits for a step's request: generous, for a loaded CI machine
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from agent.store import open_postgres
+from hugginggpt.agent.store import open_postgres
 from tests import browser, cli_run, postgres_server, scenarios
 from tests.cli_run import TURN, ends_with_open_calls, wait_for
 from tests.stand_ins.hf import HFStandIn

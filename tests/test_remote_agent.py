@@ -20,14 +20,14 @@ from a2a.types.a2a_pb2 import Message, Part, Role, SendMessageRequest, StreamRes
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from agent.remote.skills import FAMILIES, SUMMARY, family_of, output_modes, tasks_by_family
-from agent.remote.turns import BadThread, thread_name
-from agent.serve import main as serve_main
+from hugginggpt.agent.remote.skills import FAMILIES, SUMMARY, family_of, output_modes, tasks_by_family
+from hugginggpt.agent.remote.turns import BadThread, thread_name
+from hugginggpt.agent.serve import main as serve_main
+from hugginggpt.tools.tasks.table import TASKS
 from tests import scenarios
 from tests.served import Served, running_server
 from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.openai_api import OpenAIStandIn
-from tools.tasks.table import TASKS
 
 TOKEN = "serve-test-token"
 

@@ -13,8 +13,8 @@ from langchain_core.messages import ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import SecretStr
 
-from agent import AgentSettings, build_agent, run_turn
-from agent.events import TurnDone
+from hugginggpt.agent import AgentSettings, build_agent, run_turn
+from hugginggpt.agent.events import TurnDone
 from tests.fakes import ScriptedModel
 from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.openai_api import OpenAIStandIn

@@ -36,8 +36,10 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from pydantic import ValidationError
 
-from agent import AgentSettings, build_agent, run_turn
-from agent.events import TurnDone
+from hugginggpt.agent import AgentSettings, build_agent, run_turn
+from hugginggpt.agent.events import TurnDone
+from hugginggpt.tools import HFSettings, HuggingFaceToolkit
+from hugginggpt.tools.files.artifacts import FOLDERS
 from tests import scenarios
 from tests.fakes import ScriptedModel, example_for
 from tests.stand_ins import media
@@ -45,8 +47,6 @@ from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.langsmith_api import LangSmithStandIn
 from tests.stand_ins.langsmith_plugin import LANGSMITH_TEST_KEY
 from tests.stand_ins.openai_api import DEFAULT_API_KEY, OpenAIStandIn
-from tools import HFSettings, HuggingFaceToolkit
-from tools.files.artifacts import FOLDERS
 
 REPO = Path(__file__).resolve().parent.parent
 MAX_MB = 0.5
@@ -734,6 +734,6 @@ async def test_no_key_in_logs_of_an_in_process_run(
 @pytest.fixture(autouse=True)
 def _no_stray_tracing() -> Iterator[None]:
     yield
-    from agent.tracing import reset_tracing
+    from hugginggpt.agent.tracing import reset_tracing
 
     reset_tracing()

@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agent import build_agent
 from benchmarks.tool_selection import load_gold, recall
+from hugginggpt.agent import build_agent
+from hugginggpt.tools.inference.models import providers_serving
+from hugginggpt.tools.selection import choose, select
+from hugginggpt.tools.tasks.table import TASKS
 from tests.stand_ins.openai_api import OpenAIStandIn
 from tests.stand_ins.scripts import call, offered_tools
 from tests.test_agent import planner, run, settings, workdir  # noqa: F401 (fixtures)
-from tools.inference.models import providers_serving
-from tools.selection import choose, select
-from tools.tasks.table import TASKS
 
 SPECS = [spec for spec in TASKS if providers_serving(spec.task)]
 ALWAYS = {"find_models", "run_plan", "load_tools"}

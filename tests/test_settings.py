@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from agent.errors import describe_error
-from agent.settings import (
+from hugginggpt.agent.errors import describe_error
+from hugginggpt.agent.settings import (
     AgentSettings,
     LLMSettings,
     MissingSetting,
@@ -15,7 +15,7 @@ from agent.settings import (
     TracingSettings,
     WebSettings,
 )
-from tools.settings import HFSettings, LocalSettings, MCPClientSettings, MCPServerSettings
+from hugginggpt.tools.settings import HFSettings, LocalSettings, MCPClientSettings, MCPServerSettings
 
 HF_SECRET = "hf_SECRETsecretSECRET123"
 OPENAI_SECRET = "sk-SECRETsecretSECRET456"
@@ -85,7 +85,7 @@ def test_missing_keys_named(clean_env: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_env_example_lists_every_variable() -> None:
-    from agent.errors import ENV_NAMES
+    from hugginggpt.agent.errors import ENV_NAMES
 
     example = (Path(__file__).parent.parent / ".env.example").read_text()
     for name in ENV_NAMES.values():

@@ -9,11 +9,11 @@ import pytest
 from langchain_tests.integration_tests import ToolsIntegrationTests
 from langchain_tests.unit_tests import ToolsUnitTests
 
+from hugginggpt.tools import TASKS, HFSettings, HFTaskTool
+from hugginggpt.tools.inference.backend import Backend
+from hugginggpt.tools.tasks.find_models import FindModelsTool
 from tests.stand_ins import media
 from tests.stand_ins.hf import HFStandIn
-from tools import TASKS, HFSettings, HFTaskTool
-from tools.inference.backend import Backend
-from tools.tasks.find_models import FindModelsTool
 
 EXAMPLES: dict[str, dict[str, Any]] = {
     "audio": {"audio": "hello.flac"},

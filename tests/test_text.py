@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
-from agent.tracing import scrubber
-from tools.redaction import REDACTED, Redactor
-from tools.text import invalid_arguments, invalid_setting, one_line, problems, shorten
+from hugginggpt.agent.tracing import scrubber
+from hugginggpt.tools.redaction import REDACTED, Redactor
+from hugginggpt.tools.text import invalid_arguments, invalid_setting, one_line, problems, shorten
 
 
 class Args(BaseModel):

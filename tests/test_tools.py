@@ -12,11 +12,11 @@ import pytest
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool, ToolException
 
+from hugginggpt.tools import TASKS, HFSettings, HuggingFaceToolkit
+from hugginggpt.tools.inference.errors import OutputNotSaved, TransientToolError
 from tests.fakes import example_for
 from tests.stand_ins import media
 from tests.stand_ins.hf import HFStandIn
-from tools import TASKS, HFSettings, HuggingFaceToolkit
-from tools.inference.errors import OutputNotSaved, TransientToolError
 
 MEDIA_OUTPUT = {"image": "images", "audio": "audios", "video": "videos"}
 SERVED = [spec for spec in TASKS if spec.task != "tabular-regression"]

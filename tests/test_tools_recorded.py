@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from langchain_core.messages import ToolMessage
 
+from hugginggpt.tools import HFSettings, HuggingFaceToolkit
 from tests.stand_ins.replay import Drift, Replay
 from tests.stand_ins.replay_plugin import ReplayFactory
-from tools import HFSettings, HuggingFaceToolkit
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ from langchain_core.tracers.langchain import LangChainTracer
 from langgraph.checkpoint.memory import InMemorySaver
 from langsmith.run_trees import get_cached_client
 
-from agent import build_agent, run_turn
-from agent.events import TurnSummary
-from agent.settings import AgentSettings
-from agent.tracing import (
+from hugginggpt.agent import build_agent, run_turn
+from hugginggpt.agent.events import TurnSummary
+from hugginggpt.agent.settings import AgentSettings
+from hugginggpt.agent.tracing import (
     agent_tracer,
     close_tracing,
     hide_bulky,
@@ -37,12 +37,12 @@ from agent.tracing import (
     scrubber,
     tracers_of,
 )
+from hugginggpt.tools import HFSettings, HuggingFaceToolkit
 from tests.fakes import ScriptedModel
 from tests.stand_ins.langsmith_api import LangSmithStandIn
 from tests.stand_ins.langsmith_plugin import LANGSMITH_TEST_KEY, LANGSMITH_TEST_PROJECT
 from tests.stand_ins.scripts import call
 from tests.test_plan_stream import WAIT, Hold
-from tools import HFSettings, HuggingFaceToolkit
 
 PLANTED = "hf_PlantedInToolInput0123456789abcdefXY"  # an HF-token-shaped string inside a tool input
 TOOL_KEYS = ("task", "model", "provider", "seconds", "failed_models", "files", "mime_types")
@@ -301,7 +301,7 @@ async def test_missing_api_key_leaves_tracing_off(
 ) -> None:
     monkeypatch.setenv("LANGSMITH_TRACING", "true")
     settings = AgentSettings.from_env(output_dir=tmp_path)
-    with caplog.at_level(logging.WARNING, logger="agent.tracing"):
+    with caplog.at_level(logging.WARNING, logger="hugginggpt.agent.tracing"):
         assert install_tracing(settings) is None  # an entry point: tracing off for the whole process
     assert "LANGSMITH_API_KEY is not set" in caplog.text
     assert langsmith.get_tracing_context()["enabled"] is False
@@ -334,7 +334,7 @@ async def test_build_agent_leaves_langsmith_process_settings_alone(
     captured = langsmith_stand_in.captured_bytes()
     assert b"hello" in captured and PLANTED.encode() not in captured  # traced by the agent's scrubbing client
     unusable = AgentSettings.from_env(output_dir=tmp_path, langsmith_endpoint=None, langsmith_api_key=None)
-    with caplog.at_level(logging.WARNING, logger="agent.tracing"):
+    with caplog.at_level(logging.WARNING, logger="hugginggpt.agent.tracing"):
         assert tracers_of(build_agent(unusable, model=ScriptedModel(turns=["Hi."]), tools=[])) == []
     assert "LANGSMITH_API_KEY is not set" in caplog.text and process_tracing() == before
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from tools.upstream import (
+from hugginggpt.tools.upstream import (
     SHIMS,
     MimeBytes,
     daemon_langsmith_client,

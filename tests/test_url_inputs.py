@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
+from hugginggpt.tools import HFSettings
+from hugginggpt.tools.files.artifacts import ArtifactStore
+from hugginggpt.tools.inference.errors import InputRefused
 from tests.stand_ins import media
-from tools import HFSettings
-from tools.files.artifacts import ArtifactStore
-from tools.inference.errors import InputRefused
 
 PUBLIC_IP = "93.184.216.34"
 PRIVATE = "points to a private, loopback or link-local address"

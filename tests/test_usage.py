@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-from agent import AgentSettings, TurnSummary, build_agent, run_turn
-from agent.events import TurnDone
-from agent.usage import UsageMeter, thread_usages, total, usage_line
+from hugginggpt.agent import AgentSettings, TurnSummary, build_agent, run_turn
+from hugginggpt.agent.events import TurnDone
+from hugginggpt.agent.usage import UsageMeter, thread_usages, total, usage_line
 from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.openai_api import OpenAIStandIn
 from tests.stand_ins.scripts import call
@@ -134,7 +134,7 @@ def test_the_request_counter_asks_for_no_run_events() -> None:
     added upstream fails here until declined too)."""
     from langchain_core.callbacks import BaseCallbackHandler
 
-    from tools.inference.usage import RequestCounter
+    from hugginggpt.tools.inference.usage import RequestCounter
 
     kinds = [name for name in dir(BaseCallbackHandler) if name.startswith("ignore_")]
     assert len(kinds) >= 7 and all(getattr(RequestCounter(), kind) is True for kind in kinds)

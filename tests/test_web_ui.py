@@ -23,9 +23,9 @@ from langchain_core.tools import StructuredTool
 from PIL import Image
 from pydantic import SecretStr
 
-from agent.events import AnswerDelta, ToolFinished, ToolStarted, TurnDone, TurnSummary
-from agent.settings import THREAD_NAME, AgentSettings, MissingSetting
-from agent.web import Session, TurnView, WebApp, panel
+from hugginggpt.agent.events import AnswerDelta, ToolFinished, ToolStarted, TurnDone, TurnSummary
+from hugginggpt.agent.settings import THREAD_NAME, AgentSettings, MissingSetting
+from hugginggpt.agent.web import Session, TurnView, WebApp, panel
 from tests import browser
 from tests.fakes import ScriptedModel
 from tests.stand_ins import media
@@ -179,7 +179,7 @@ async def test_a_plan_shows_each_step_with_its_media_live_and_resumed(
     tmp_path: Path, hf_stand_in: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """run_plan's steps are steps of the page like direct calls, with the image inline; so after a reload."""
-    from tools import HuggingFaceToolkit
+    from hugginggpt.tools import HuggingFaceToolkit
 
     monkeypatch.chdir(tmp_path)
     settings = _settings(tmp_path)
@@ -283,7 +283,7 @@ async def test_errors_become_chat_messages(tmp_path: Path) -> None:
 
 
 def test_app_host_and_port_follow_gradio_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from agent.web_command import parse_args, settings_for
+    from hugginggpt.agent.web_command import parse_args, settings_for
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
@@ -331,7 +331,7 @@ async def test_signed_in_users_open_only_their_own_threads(tmp_path: Path) -> No
 
 
 def test_web_auth_is_checked_and_never_echoed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from agent.web_command import parse_args, settings_for
+    from hugginggpt.agent.web_command import parse_args, settings_for
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HUGGINGGPT_WEB_AUTH", "alice:wool, bob:hay:stack")

@@ -73,7 +73,7 @@ def run(installed: Path, env: dict[str, str], *args: str) -> subprocess.Complete
 
 
 def test_the_installed_packages_are_the_wheels(installed: Path, elsewhere: dict[str, str]) -> None:
-    code = "import agent, prompts, tools; print(agent.__file__, prompts.__file__, tools.__file__)"
+    code = "from hugginggpt import agent, prompts, tools; print(agent.__file__, prompts.__file__, tools.__file__)"
     out = subprocess.run(
         [installed / "bin" / "python", "-c", code], env=elsewhere, capture_output=True, text=True
     )

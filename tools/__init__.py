@@ -7,13 +7,13 @@ from typing import Any
 from langchain_core.tools import BaseTool, BaseToolkit
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from tools.inference.backend import Backend
-from tools.inference.models import providers_serving
-from tools.plans.tool import PLAN_TOOL, RunPlanTool, plan_tool
-from tools.settings import HFSettings
-from tools.tasks.find_models import FindModelsTool
-from tools.tasks.table import TASKS, TaskSpec, get_spec
-from tools.tasks.tool import HFTaskTool, TaskResult
+from hugginggpt.tools.inference.backend import Backend
+from hugginggpt.tools.inference.models import providers_serving
+from hugginggpt.tools.plans.tool import PLAN_TOOL, RunPlanTool, plan_tool
+from hugginggpt.tools.settings import HFSettings
+from hugginggpt.tools.tasks.find_models import FindModelsTool
+from hugginggpt.tools.tasks.table import TASKS, TaskSpec, get_spec
+from hugginggpt.tools.tasks.tool import HFTaskTool, TaskResult
 
 
 class HuggingFaceToolkit(BaseToolkit):
@@ -70,7 +70,7 @@ class HuggingFaceToolkit(BaseToolkit):
         tasks: list[BaseTool] = [HFTaskTool(spec, self.backend) for spec in self.specs()]
         own = {t.name for t in tasks} | {"find_models", PLAN_TOOL}
         if self.include_foreign and self.backend.settings.mcp_client.mcp_servers is not None:
-            from tools.mcp_client.servers import foreign_tools  # the mcp client loads only then
+            from hugginggpt.tools.mcp_client.servers import foreign_tools  # the mcp client loads only then
 
             tasks += foreign_tools(self.backend.settings, self.backend.store, self.backend.sessions, own)
         tools = list(tasks)
@@ -98,7 +98,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     """`ToolSelectionMiddleware` (tools/selection/), imported on first use: it loads langchain's agents."""
     if name == "ToolSelectionMiddleware":
-        from tools.selection import ToolSelectionMiddleware
+        from hugginggpt.tools.selection import ToolSelectionMiddleware
 
         return ToolSelectionMiddleware
-    raise AttributeError(f"module 'tools' has no attribute {name!r}")
+    raise AttributeError(f"module 'hugginggpt.tools' has no attribute {name!r}")

@@ -4,7 +4,7 @@ environment and `.env`.
 Each field names its own environment variables (`setting(default, "NAME", "OLDER_NAME", ...)`: the first
 one documented, the first one set wins; blank ones count as unset); real variables win over `.env`.
 `HFSettings` (the toolkit) holds its own fields and the sections `local`, `mcp_server` and `mcp_client`;
-`agent.settings.AgentSettings` composes it with the agent's sections. Keyword overrides may name any field
+`hugginggpt.agent.settings.AgentSettings` composes it with the agent's sections. Keyword overrides may name any field
 of any section (`HFSettings(backend="local")`); an unknown one is a TypeError, as for a function.
 """
 
@@ -254,8 +254,10 @@ class LocalSettings(Settings):
     @field_validator("local_models", mode="before")
     @classmethod
     def _local_models(cls, value: Any) -> Any:
-        from tools.inference.local.tasks import LOCAL_TASKS  # data only; imported here to keep settings first
-        from tools.tasks.table import task_id
+        from hugginggpt.tools.inference.local.tasks import (
+            LOCAL_TASKS,  # data only; imported here to keep settings first
+        )
+        from hugginggpt.tools.tasks.table import task_id
 
         pairs = split_pairs(value)
         if not isinstance(pairs, dict):
@@ -272,7 +274,7 @@ class LocalSettings(Settings):
 
 
 class MCPServerSettings(Settings):
-    """The MCP server (tools/mcp): `python -m tools.mcp` / `hugginggpt-mcp`."""
+    """The MCP server (tools/mcp): `python -m hugginggpt.tools.mcp` / `hugginggpt-mcp`."""
 
     mcp_host: str = setting(
         "127.0.0.1", "HUGGINGGPT_MCP_HOST", description="Address the MCP HTTP server binds."

@@ -29,12 +29,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from agent.build import AGENT_NAME
-from agent.events import ToolFinished, ToolStarted, TurnDone
-from agent.remote.mcp_tool import step_line
-from agent.remote.skills import FAMILIES, SUMMARY, output_modes, skill_description, tasks_by_family
-from agent.remote.turns import BadThread, RemoteAgent, TurnFailed, TurnResult, result_of, thread_name
-from tools.redaction import Redactor
+from hugginggpt.agent.build import AGENT_NAME
+from hugginggpt.agent.events import ToolFinished, ToolStarted, TurnDone
+from hugginggpt.agent.remote.mcp_tool import step_line
+from hugginggpt.agent.remote.skills import FAMILIES, SUMMARY, output_modes, skill_description, tasks_by_family
+from hugginggpt.agent.remote.turns import (
+    BadThread,
+    RemoteAgent,
+    TurnFailed,
+    TurnResult,
+    result_of,
+    thread_name,
+)
+from hugginggpt.tools.redaction import Redactor
 
 A2A_PATH = f"/a2a/{AGENT_NAME}"
 BASE_URL = "base_url"  # the call context's state: this server's address as the client reached it

@@ -18,11 +18,11 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from agent.remote.a2a_agent import a2a_routes
-from agent.remote.mcp_tool import AgentTool
-from agent.remote.turns import FILES_PATH, RemoteAgent
-from agent.settings import AgentSettings
-from tools.mcp.transports import LOOPBACK_NAMES, MCP_PATH, BearerToken
+from hugginggpt.agent.remote.a2a_agent import a2a_routes
+from hugginggpt.agent.remote.mcp_tool import AgentTool
+from hugginggpt.agent.remote.turns import FILES_PATH, RemoteAgent
+from hugginggpt.agent.settings import AgentSettings
+from hugginggpt.tools.mcp.transports import LOOPBACK_NAMES, MCP_PATH, BearerToken
 
 OPEN_PATHS = ("/ok",)  # the health check stays open (it says nothing)
 
@@ -45,7 +45,7 @@ def package_version() -> str:
 
 
 def loopback_only() -> TransportSecuritySettings:
-    """Without a token the server stays on loopback (agent.serve refuses otherwise): answer only to
+    """Without a token the server stays on loopback (hugginggpt.agent.serve refuses otherwise): answer only to
     loopback Host names and pages (the MCP SDK's DNS-rebinding check)."""
     origins = [f"{scheme}://{name}" for scheme in ("http", "https") for name in LOOPBACK_NAMES]
     return TransportSecuritySettings(

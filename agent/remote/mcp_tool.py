@@ -13,13 +13,20 @@ from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from agent.build import AGENT_NAME
-from agent.events import ToolFinished, ToolStarted, TurnDone, args_preview
-from agent.remote.skills import tool_description
-from agent.remote.turns import BadThread, RemoteAgent, TurnFailed, TurnResult, result_of, thread_name
-from tools.mcp.results import failure, file_blocks
-from tools.redaction import Redactor
-from tools.text import invalid_arguments, shorten
+from hugginggpt.agent.build import AGENT_NAME
+from hugginggpt.agent.events import ToolFinished, ToolStarted, TurnDone, args_preview
+from hugginggpt.agent.remote.skills import tool_description
+from hugginggpt.agent.remote.turns import (
+    BadThread,
+    RemoteAgent,
+    TurnFailed,
+    TurnResult,
+    result_of,
+    thread_name,
+)
+from hugginggpt.tools.mcp.results import failure, file_blocks
+from hugginggpt.tools.redaction import Redactor
+from hugginggpt.tools.text import invalid_arguments, shorten
 
 MAX_REQUEST = 20_000  # characters in one request
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tools.tasks.outputs import FILE_OUTPUTS
-from tools.tasks.table import TASKS, TaskSpec
+from hugginggpt.tools.tasks.outputs import FILE_OUTPUTS
+from hugginggpt.tools.tasks.table import TASKS, TaskSpec
 
 SUMMARY = (
     "HuggingGPT: give it a request in plain words and it plans the Hugging Face tasks that answer it "

@@ -1,5 +1,5 @@
 """The agent behind the served MCP and A2A routes: one agent on the conversation store, turns run
-through `agent.events.run_turn`, and the media each turn made, handed out by key and nothing else."""
+through `hugginggpt.agent.events.run_turn`, and the media each turn made, handed out by key and nothing else."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from typing import Any
 
 from typing_extensions import TypedDict
 
-from agent.errors import describe_error
-from agent.events import Event, TurnDone, TurnSummary, run_turn
-from agent.lazy_agent import LazyAgent
-from agent.settings import THREAD_NAME, AgentSettings
-from agent.store import ConversationStore
+from hugginggpt.agent.errors import describe_error
+from hugginggpt.agent.events import Event, TurnDone, TurnSummary, run_turn
+from hugginggpt.agent.lazy_agent import LazyAgent
+from hugginggpt.agent.settings import THREAD_NAME, AgentSettings
+from hugginggpt.agent.store import ConversationStore
 
 LOG = logging.getLogger(__name__)
 FILES_PATH = "/files"  # GET /files/{key}/{name}: a file a turn made (and only those)

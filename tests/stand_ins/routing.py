@@ -16,7 +16,7 @@ from collections.abc import Callable
 import httpx2
 from huggingface_hub.utils import _http as hf_http
 
-from tools.files import downloads
+from hugginggpt.tools.files import downloads
 
 _ROUTED_TO: str | None = None
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 Request = dict[str, Any]
-PLAN_TOOL = "run_plan"  # the toolkit's plan tool (tools.plans.tool.PLAN_TOOL)
+PLAN_TOOL = "run_plan"  # the toolkit's plan tool (hugginggpt.tools.plans.tool.PLAN_TOOL)
 Turn = Any  # str | Mapping | Sequence[Mapping | ToolCall] | ToolCall | Reply | Callable[[Request], Turn]
 
 IMAGE_EXTS = frozenset({"png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"})

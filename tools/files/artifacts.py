@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 
 from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (MCP output schema)
 
-from tools.files.downloads import download
-from tools.files.media import ACCEPTS, MediaKind, looks_complete, sniff
-from tools.inference.errors import InputRefused, OutputNotSaved, too_large
-from tools.settings import HFSettings
-from tools.text import quoted, with_article
-from tools.upstream import MimeBytes
+from hugginggpt.tools.files.downloads import download
+from hugginggpt.tools.files.media import ACCEPTS, MediaKind, looks_complete, sniff
+from hugginggpt.tools.inference.errors import InputRefused, OutputNotSaved, too_large
+from hugginggpt.tools.settings import HFSettings
+from hugginggpt.tools.text import quoted, with_article
+from hugginggpt.tools.upstream import MimeBytes
 
 FOLDERS: dict[str, str] = {"image": "images", "audio": "audios", "video": "videos", "document": "documents"}
 UPLOADS = "uploads"  # media handed over in a message (the MCP server's data: URIs, the web UI's files)

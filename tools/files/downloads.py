@@ -20,9 +20,9 @@ from urllib.parse import urljoin, urlsplit
 import httpcore2
 import httpx2
 
-from tools.inference.errors import InputRefused, too_large
-from tools.settings import HFSettings
-from tools.text import quoted
+from hugginggpt.tools.inference.errors import InputRefused, too_large
+from hugginggpt.tools.settings import HFSettings
+from hugginggpt.tools.text import quoted
 
 MAX_REDIRECTS = 5
 PRIVATE = "points to a private, loopback or link-local address; only public URLs are fetched"

@@ -1,7 +1,7 @@
 """The attempt plan of one tool call, written once: which model to try next and how long to wait first.
 
 `AttemptPlan` is iterated by a sync and an async runner (`run_sync`, `run_async`): each step is one
-(model, provider) attempt and the seconds to wait before it. A failure is described by `tools.inference.errors`;
+(model, provider) attempt and the seconds to wait before it. A failure is described by `hugginggpt.tools.inference.errors`;
 a 429 retries the same model after its Retry-After (up to `rate_limit_retries` times, capped at
 `max_retry_wait`), a failure tied to the model falls back to the next one, any other ends the plan.
 Attempts that are worth finding only if the first ones fail (hybrid's router ones, after the local model)
@@ -20,10 +20,17 @@ from typing import TypeVar
 from langchain_core.tools import ToolException
 from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (MCP output schema)
 
-from tools.inference.errors import TRANSIENT_CAUSES, Cause, Failure, TaskError, classify, tool_error
-from tools.inference.models import Attempt
-from tools.inference.usage import RequestCounter
-from tools.settings import HFSettings
+from hugginggpt.tools.inference.errors import (
+    TRANSIENT_CAUSES,
+    Cause,
+    Failure,
+    TaskError,
+    classify,
+    tool_error,
+)
+from hugginggpt.tools.inference.models import Attempt
+from hugginggpt.tools.inference.usage import RequestCounter
+from hugginggpt.tools.settings import HFSettings
 
 T = TypeVar("T")
 

@@ -7,14 +7,14 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tools.files.artifacts import ArtifactStore
-from tools.inference.local.models import LocalBackend
-from tools.inference.models import LOCAL, Attempt, ModelCatalog
-from tools.inference.router import Router
-from tools.settings import HFSettings
+from hugginggpt.tools.files.artifacts import ArtifactStore
+from hugginggpt.tools.inference.local.models import LocalBackend
+from hugginggpt.tools.inference.models import LOCAL, Attempt, ModelCatalog
+from hugginggpt.tools.inference.router import Router
+from hugginggpt.tools.settings import HFSettings
 
 if TYPE_CHECKING:
-    from tools.mcp_client.sessions import Sessions
+    from hugginggpt.tools.mcp_client.sessions import Sessions
 
 
 @dataclass
@@ -42,7 +42,7 @@ class Backend:
         """The sessions with other MCP servers, made on first use (the mcp client loads only then)."""
         with self._lock:
             if self._sessions is None:
-                from tools.mcp_client.sessions import Sessions
+                from hugginggpt.tools.mcp_client.sessions import Sessions
 
                 self._sessions = Sessions()
             return self._sessions

@@ -11,7 +11,7 @@ import httpx2
 from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
 from langchain_core.tools import ToolException
 
-from tools.text import one_line, quoted, shorten
+from hugginggpt.tools.text import one_line, quoted, shorten
 
 
 class TaskError(ToolException):

@@ -16,12 +16,12 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import RepositoryNotFoundError
 from huggingface_hub.hf_api import ExpandModelProperty_T, ModelInfo
 
-from tools.inference.errors import InputRefused, TaskError
-from tools.inference.local.tasks import LOCAL_TASKS
-from tools.settings import HFSettings
-from tools.tasks.table import task_id
-from tools.text import quoted
-from tools.upstream import provider_tasks
+from hugginggpt.tools.inference.errors import InputRefused, TaskError
+from hugginggpt.tools.inference.local.tasks import LOCAL_TASKS
+from hugginggpt.tools.settings import HFSettings
+from hugginggpt.tools.tasks.table import task_id
+from hugginggpt.tools.text import quoted
+from hugginggpt.tools.upstream import provider_tasks
 
 T = TypeVar("T")
 SEARCH_LIMIT = 40

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tools.inference.errors import TransientToolError
-from tools.settings import HFSettings
+from hugginggpt.tools.inference.errors import TransientToolError
+from hugginggpt.tools.settings import HFSettings
 
 if TYPE_CHECKING:
     from langchain.agents.middleware import ToolRetryMiddleware

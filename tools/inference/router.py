@@ -12,11 +12,11 @@ from typing import Any
 
 from huggingface_hub import AsyncInferenceClient, InferenceClient
 
-from tools.inference.models import Attempt, with_deadline
-from tools.inference.pools import OwnedPool
-from tools.settings import HFSettings
-from tools.tasks.table import TaskSpec
-from tools.upstream import fetch_provider_mapping, get_provider_helper
+from hugginggpt.tools.inference.models import Attempt, with_deadline
+from hugginggpt.tools.inference.pools import OwnedPool
+from hugginggpt.tools.settings import HFSettings
+from hugginggpt.tools.tasks.table import TaskSpec
+from hugginggpt.tools.upstream import fetch_provider_mapping, get_provider_helper
 
 # Offloaded calls (video jobs the sync client polls, for minutes) get threads of their own: on the loop's
 # default executor (min(32, cores + 4) threads) a few of them would stall every other tool's short hops.

@@ -14,7 +14,7 @@ from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler
 
-from tools.inference.models import LOCAL, Attempt
+from hugginggpt.tools.inference.models import LOCAL, Attempt
 
 
 class RequestCounter(BaseCallbackHandler):

@@ -1,7 +1,7 @@
-"""The toolkit served over the Model Context Protocol: `python -m tools.mcp` or `hugginggpt-mcp`.
+"""The toolkit served over the Model Context Protocol: `python -m hugginggpt.tools.mcp` or `hugginggpt-mcp`.
 
 `build_server()` gives the MCP server for a toolkit (every tool it offers, listed generically); the
-transports (stdio, streamable HTTP with its checks) are in `tools.mcp.transports`.
+transports (stdio, streamable HTTP with its checks) are in `hugginggpt.tools.mcp.transports`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 
 from mcp.server import Server
 
-from tools import HuggingFaceToolkit
-from tools.mcp.server import ToolServer
+from hugginggpt.tools import HuggingFaceToolkit
+from hugginggpt.tools.mcp.server import ToolServer
 
 
 def build_server(toolkit: HuggingFaceToolkit | None = None) -> Server[Any]:

@@ -1,5 +1,5 @@
-"""`python -m tools.mcp`: the same as the `hugginggpt-mcp` command."""
+"""`python -m hugginggpt.tools.mcp`: the same as the `hugginggpt-mcp` command."""
 
-from tools.mcp.command import main
+from hugginggpt.tools.mcp.command import main
 
 raise SystemExit(main())

@@ -9,8 +9,8 @@ import sys
 
 from pydantic import ValidationError
 
-from tools.settings import HFSettings
-from tools.text import invalid_setting
+from hugginggpt.tools.settings import HFSettings
+from hugginggpt.tools.text import invalid_setting
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PROG = "hugginggpt-mcp"
@@ -38,9 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as error:
         print(f"{PROG}: {invalid_setting(error, HFSettings.variable(error))}", file=sys.stderr)
         return EXIT_USAGE
-    from tools import HuggingFaceToolkit
-    from tools.mcp import build_server
-    from tools.mcp.transports import BindRefused, check_bind, serve_http, serve_stdio
+    from hugginggpt.tools import HuggingFaceToolkit
+    from hugginggpt.tools.mcp import build_server
+    from hugginggpt.tools.mcp.transports import BindRefused, check_bind, serve_http, serve_stdio
 
     try:
         tasks = [t for t in (args.tasks or "").split(",") if t.strip()] or None

@@ -12,9 +12,9 @@ from typing import Any
 import mcp_types as types
 from langchain_core.messages import ToolMessage
 
-from tools.files.artifacts import FileArtifact
-from tools.plans.results import PlanResult, files_of
-from tools.redaction import Redactor
+from hugginggpt.tools.files.artifacts import FileArtifact
+from hugginggpt.tools.plans.results import PlanResult, files_of
+from hugginggpt.tools.redaction import Redactor
 
 
 def message_text(content: Any) -> str:

@@ -19,16 +19,16 @@ from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from pydantic import TypeAdapter, ValidationError
 
-from tools.files.artifacts import ArtifactStore
-from tools.inference.errors import InputRefused
-from tools.mcp.results import failure, success
-from tools.mcp.uploads import prepared
-from tools.plans.results import PlanResult
-from tools.plans.tool import RunPlanTool
-from tools.redaction import Redactor
-from tools.settings import HFSettings
-from tools.tasks.tool import HFTaskTool, TaskResult
-from tools.text import invalid_arguments, shorten
+from hugginggpt.tools.files.artifacts import ArtifactStore
+from hugginggpt.tools.inference.errors import InputRefused
+from hugginggpt.tools.mcp.results import failure, success
+from hugginggpt.tools.mcp.uploads import prepared
+from hugginggpt.tools.plans.results import PlanResult
+from hugginggpt.tools.plans.tool import RunPlanTool
+from hugginggpt.tools.redaction import Redactor
+from hugginggpt.tools.settings import HFSettings
+from hugginggpt.tools.tasks.tool import HFTaskTool, TaskResult
+from hugginggpt.tools.text import invalid_arguments, shorten
 
 log = logging.getLogger(__name__)
 SERVER_NAME = "hugginggpt"

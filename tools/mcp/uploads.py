@@ -12,11 +12,11 @@ from typing import Any
 
 from langchain_core.tools import BaseTool
 
-from tools.files.artifacts import ArtifactStore
-from tools.files.media import MediaKind
-from tools.inference.errors import InputRefused
-from tools.plans.tool import RunPlanTool
-from tools.tasks.tool import media_args
+from hugginggpt.tools.files.artifacts import ArtifactStore
+from hugginggpt.tools.files.media import MediaKind
+from hugginggpt.tools.inference.errors import InputRefused
+from hugginggpt.tools.plans.tool import RunPlanTool
+from hugginggpt.tools.tasks.tool import media_args
 
 DATA_URI = re.compile(r"data:(?P<type>[\w.+-]+/[\w.+-]+)?(?P<params>(?:;[\w.+-]+=[^;,]*)*)(?P<base64>;base64)?,",
                       re.IGNORECASE)  # fmt: skip

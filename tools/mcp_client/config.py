@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.text import quoted
+from hugginggpt.tools.text import quoted
 
 SEPARATOR = "__"  # between a server's prefix and its tool's name; the project's own tools never have it
 MAX_PREFIX = 24

@@ -11,9 +11,9 @@ from typing import Any
 
 import mcp_types as types
 
-from tools.files.artifacts import ArtifactStore, FileArtifact
-from tools.inference.errors import OutputNotSaved
-from tools.text import shorten, with_article
+from hugginggpt.tools.files.artifacts import ArtifactStore, FileArtifact
+from hugginggpt.tools.inference.errors import OutputNotSaved
+from hugginggpt.tools.text import shorten, with_article
 
 MAX_TEXT = 8000  # characters of a foreign result's text shown to the model
 MAX_LINKS = 20  # resource links recorded per result

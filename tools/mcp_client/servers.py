@@ -10,12 +10,12 @@ from collections.abc import Collection
 import mcp_types as types
 from langchain_core.tools import BaseTool
 
-from tools.files.artifacts import ArtifactStore
-from tools.mcp_client.config import ServerEntry, load_servers
-from tools.mcp_client.sessions import Sessions
-from tools.mcp_client.tool import MCPTool, input_schema, tool_name
-from tools.settings import HFSettings
-from tools.text import quoted, shorten
+from hugginggpt.tools.files.artifacts import ArtifactStore
+from hugginggpt.tools.mcp_client.config import ServerEntry, load_servers
+from hugginggpt.tools.mcp_client.sessions import Sessions
+from hugginggpt.tools.mcp_client.tool import MCPTool, input_schema, tool_name
+from hugginggpt.tools.settings import HFSettings
+from hugginggpt.tools.text import quoted, shorten
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.dispatcher import ProgressFnT as Progress
 from mcp_types import CONNECTION_CLOSED
 
-from tools.mcp_client.config import ServerEntry
+from hugginggpt.tools.mcp_client.config import ServerEntry
 
 T = TypeVar("T")
 CLOSE_TIMEOUT = 10.0  # seconds to close every session (the SDK stops a stdio server within ~6 s)

@@ -18,15 +18,15 @@ from langchain_core.tools import BaseTool
 from mcp import MCPError
 from pydantic import ConfigDict, Field
 
-from tools.files.artifacts import ArtifactStore
-from tools.inference.errors import InputRefused, TaskError
-from tools.mcp_client.config import SEPARATOR, ServerEntry, sanitise
-from tools.mcp_client.results import ResultRefused, convert, summary
-from tools.mcp_client.sessions import Progress, ServerGone, Sessions
-from tools.plans.tool import PROGRESS_EVENT, stream_writer
-from tools.settings import HFSettings
-from tools.text import quoted, shorten
-from tools.tracing import annotate_run
+from hugginggpt.tools.files.artifacts import ArtifactStore
+from hugginggpt.tools.inference.errors import InputRefused, TaskError
+from hugginggpt.tools.mcp_client.config import SEPARATOR, ServerEntry, sanitise
+from hugginggpt.tools.mcp_client.results import ResultRefused, convert, summary
+from hugginggpt.tools.mcp_client.sessions import Progress, ServerGone, Sessions
+from hugginggpt.tools.plans.tool import PROGRESS_EVENT, stream_writer
+from hugginggpt.tools.settings import HFSettings
+from hugginggpt.tools.text import quoted, shorten
+from hugginggpt.tools.tracing import annotate_run
 
 MAX_DESCRIPTION = 1024  # characters of a foreign tool's description
 MAX_SCHEMA = 16000  # characters of a foreign tool's input schema (JSON); larger ones are left out

@@ -24,7 +24,7 @@ from langchain_core.callbacks.manager import ahandle_event
 from langchain_core.tracers.base import AsyncBaseTracer, BaseTracer
 from langsmith.run_helpers import tracing_context
 
-from tools.tracing import annotate_tracer
+from hugginggpt.tools.tracing import annotate_tracer
 
 EVENTS = (
     "on_llm_start", "on_chat_model_start", "on_llm_new_token", "on_llm_end", "on_llm_error",

@@ -14,7 +14,7 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tools.files.artifacts import FileArtifact
+from hugginggpt.tools.files.artifacts import FileArtifact
 
 Status = Literal["ok", "failed", "skipped"]
 PLAN_TASK: Literal["plan"] = "plan"  # the artifact's `task`, beside a task tool's own task names

@@ -31,10 +31,10 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import ValidationError
 
-from tools.inference.retry import tool_retry
-from tools.plans.held import HeldTraces
-from tools.plans.results import PlanResult, Status, StepFinished, StepResult, StepStarted
-from tools.plans.steps import (
+from hugginggpt.tools.inference.retry import tool_retry
+from hugginggpt.tools.plans.held import HeldTraces
+from hugginggpt.tools.plans.results import PlanResult, Status, StepFinished, StepResult, StepStarted
+from hugginggpt.tools.plans.steps import (
     PlanStep,
     depends_on,
     missing_reference,
@@ -43,11 +43,11 @@ from tools.plans.steps import (
     resolve,
     step_refusal,
 )
-from tools.settings import HFSettings
-from tools.tasks.outputs import FILE_OUTPUTS
-from tools.tasks.table import TaskSpec
-from tools.tasks.tool import media_args
-from tools.text import problems, shorten
+from hugginggpt.tools.settings import HFSettings
+from hugginggpt.tools.tasks.outputs import FILE_OUTPUTS
+from hugginggpt.tools.tasks.table import TaskSpec
+from hugginggpt.tools.tasks.tool import media_args
+from hugginggpt.tools.text import problems, shorten
 
 if TYPE_CHECKING:
     from langgraph.prebuilt.tool_node import ToolCallRequest

@@ -16,7 +16,7 @@ from typing import Any
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tools.text import problems
+from hugginggpt.tools.text import problems
 
 ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 REFERENCE = re.compile(r"\$([A-Za-z][A-Za-z0-9_-]{0,31})")

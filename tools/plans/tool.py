@@ -20,12 +20,12 @@ from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackMan
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, ConfigDict
 
-from tools.files.media import MediaKind
-from tools.plans.results import PlanResult
-from tools.plans.run import PROGRESS_EVENT, STEP_EVENT, PlanRun, stream_writer
-from tools.plans.steps import PlanInput, PlanStep
-from tools.settings import HFSettings
-from tools.tasks.tool import media_args
+from hugginggpt.tools.files.media import MediaKind
+from hugginggpt.tools.plans.results import PlanResult
+from hugginggpt.tools.plans.run import PROGRESS_EVENT, STEP_EVENT, PlanRun, stream_writer
+from hugginggpt.tools.plans.steps import PlanInput, PlanStep
+from hugginggpt.tools.settings import HFSettings
+from hugginggpt.tools.tasks.tool import media_args
 
 __all__ = [
     "PLAN_TOOL",

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
-from tools.tasks.table import TaskSpec
+from hugginggpt.tools.tasks.table import TaskSpec
 
 # The kinds of input a text names: file extensions (a path, a URL, an attached file) and plain words.
 KINDS: dict[str, tuple[str, str]] = {

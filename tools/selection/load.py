@@ -12,7 +12,7 @@ from typing import Annotated
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, Field, StringConstraints
 
-from tools.tasks.table import TASKS_BY_ID, task_id
+from hugginggpt.tools.tasks.table import TASKS_BY_ID, task_id
 
 LOAD_TOOL = "load_tools"
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60)]

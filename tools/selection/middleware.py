@@ -22,10 +22,10 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from tools.plans.tool import PLAN_TOOL, planned_steps
-from tools.selection.choose import Choice, choose, request_kinds
-from tools.selection.load import LOAD_TOOL, LoadToolsTool, known_tasks
-from tools.tasks.table import TaskSpec
+from hugginggpt.tools.plans.tool import PLAN_TOOL, planned_steps
+from hugginggpt.tools.selection.choose import Choice, choose, request_kinds
+from hugginggpt.tools.selection.load import LOAD_TOOL, LoadToolsTool, known_tasks
+from hugginggpt.tools.tasks.table import TaskSpec
 
 Mode = Literal["auto", "all"]
 

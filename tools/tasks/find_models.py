@@ -9,9 +9,9 @@ from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackMan
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.inference.backend import Backend
-from tools.inference.models import LOCAL, HubUnavailable
-from tools.tasks.table import get_spec
+from hugginggpt.tools.inference.backend import Backend
+from hugginggpt.tools.inference.models import LOCAL, HubUnavailable
+from hugginggpt.tools.tasks.table import get_spec
 
 
 class FindModelsInput(BaseModel):

@@ -9,10 +9,10 @@ from typing import Any
 
 from PIL import Image
 
-from tools.files.annotate import draw_boxes, draw_masks, encode_image
-from tools.files.artifacts import ArtifactStore, FileArtifact, MediaInput
-from tools.tasks.table import TaskSpec
-from tools.text import shorten, with_article
+from hugginggpt.tools.files.annotate import draw_boxes, draw_masks, encode_image
+from hugginggpt.tools.files.artifacts import ArtifactStore, FileArtifact, MediaInput
+from hugginggpt.tools.tasks.table import TaskSpec
+from hugginggpt.tools.text import shorten, with_article
 
 SHOW = 5  # list items spelled out for the LLM
 FILE_OUTPUTS = frozenset({"image", "audio", "video", "audios"})  # output kinds whose result is the file

@@ -6,7 +6,7 @@ from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
-from tools.tasks.table import TaskSpec
+from hugginggpt.tools.tasks.table import TaskSpec
 
 MODEL_PATTERN = r"^(https?://\S+|[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?)$"
 _JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}

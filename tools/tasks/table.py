@@ -2,7 +2,7 @@
 
 Each spec names the task, tells an LLM what it does, lists its inputs (named exactly as
 the `InferenceClient` method's parameters) and says what kind of output it returns.
-One generic tool (`tools.tasks.tool.HFTaskTool`) serves them all.
+One generic tool (`hugginggpt.tools.tasks.tool.HFTaskTool`) serves them all.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from tools.files.media import MediaKind
+from hugginggpt.tools.files.media import MediaKind
 
 Output = Literal[
     "image", "audio", "video", "audios", "labels", "boxes", "segments", "text",

@@ -12,17 +12,17 @@ from langchain_core.tools import BaseTool, ToolException
 from pydantic import ConfigDict
 from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (MCP output schema)
 
-from tools.files.artifacts import FileArtifact, MediaInput
-from tools.files.media import MediaKind
-from tools.inference.attempts import AttemptPlan, FailedAttempt, run_async, run_sync
-from tools.inference.backend import Backend
-from tools.inference.errors import InputRefused
-from tools.inference.models import Attempt, HubUnavailable, check_endpoint_url
-from tools.inference.usage import RequestCounter, counters
-from tools.tasks.outputs import Context, Rendered, render
-from tools.tasks.schema import args_schema
-from tools.tasks.table import TaskSpec
-from tools.tracing import annotate_run
+from hugginggpt.tools.files.artifacts import FileArtifact, MediaInput
+from hugginggpt.tools.files.media import MediaKind
+from hugginggpt.tools.inference.attempts import AttemptPlan, FailedAttempt, run_async, run_sync
+from hugginggpt.tools.inference.backend import Backend
+from hugginggpt.tools.inference.errors import InputRefused
+from hugginggpt.tools.inference.models import Attempt, HubUnavailable, check_endpoint_url
+from hugginggpt.tools.inference.usage import RequestCounter, counters
+from hugginggpt.tools.tasks.outputs import Context, Rendered, render
+from hugginggpt.tools.tasks.schema import args_schema
+from hugginggpt.tools.tasks.table import TaskSpec
+from hugginggpt.tools.tracing import annotate_run
 
 
 class TaskResult(TypedDict):

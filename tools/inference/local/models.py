@@ -26,16 +26,16 @@ from typing import TYPE_CHECKING, Any
 
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-from tools.inference.errors import AttemptFailed, Cause, Failure, classify
-from tools.inference.local.tasks import LOCAL_TASKS, LocalTask
-from tools.inference.models import Attempt
-from tools.inference.pools import OwnedPool
-from tools.settings import HFSettings
-from tools.tasks.table import TaskSpec
-from tools.text import shorten
+from hugginggpt.tools.inference.errors import AttemptFailed, Cause, Failure, classify
+from hugginggpt.tools.inference.local.tasks import LOCAL_TASKS, LocalTask
+from hugginggpt.tools.inference.models import Attempt
+from hugginggpt.tools.inference.pools import OwnedPool
+from hugginggpt.tools.settings import HFSettings
+from hugginggpt.tools.tasks.table import TaskSpec
+from hugginggpt.tools.text import shorten
 
 if TYPE_CHECKING:
-    from tools.inference.local.runners import Loaded
+    from hugginggpt.tools.inference.local.runners import Loaded
 
 EXTRA = "pip install 'hugginggpt-langchain[local]'"
 GRACE = 0.5  # seconds a caller waits past the deadline, so the worker's own reason arrives first
@@ -162,7 +162,9 @@ class LocalBackend:
         def load(future: Future[Loaded]) -> None:
             started = time.monotonic()
             try:
-                runners = importlib.import_module("tools.inference.local.runners")  # torch comes in here
+                runners = importlib.import_module(
+                    "hugginggpt.tools.inference.local.runners"
+                )  # torch comes in here
                 folder = self.resolve(ref)
                 loaded = runners.load(row, spec, folder, runners.pick_device(device))
             except BaseException as error:
@@ -176,7 +178,7 @@ class LocalBackend:
     def _work(self, spec: TaskSpec, attempt: Attempt, sent: dict[str, Any], deadline: float) -> Any:
         row = LOCAL_TASKS[spec.task]
         loaded = self._loaded(row, spec, attempt.model, deadline)
-        from tools.inference.local.runners import call
+        from hugginggpt.tools.inference.local.runners import call
 
         with loaded.lock:
             try:

@@ -19,9 +19,9 @@ import torch
 import transformers
 from PIL import Image
 
-from tools.inference.errors import AttemptFailed, Cause, Failure
-from tools.inference.local.tasks import LocalTask
-from tools.tasks.table import TaskSpec
+from hugginggpt.tools.inference.errors import AttemptFailed, Cause, Failure
+from hugginggpt.tools.inference.local.tasks import LocalTask
+from hugginggpt.tools.tasks.table import TaskSpec
 
 transformers.utils.logging.disable_progress_bar()  # tool calls show their own progress
 transformers.utils.logging.set_verbosity_error()
