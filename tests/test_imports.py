@@ -56,3 +56,34 @@ def test_tools_package_does_not_import_agent() -> None:
     code = "import sys; from hugginggpt import tools; tools.HuggingFaceToolkit; print('hugginggpt.agent' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_every_module_is_installed_under_hugginggpt_alone() -> None:
+    """Issue 23.6: the packages are `hugginggpt.tools`, `.agent`, `.prompts`. Every module of the three
+    folders imports under that name, and none imports an old top-level `tools`, `agent` or `prompts`
+    (that would load a second copy of a module beside the first)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    # builds the agent on import (needs keys); brings torch in (tests/test_local.py); runs the MCP server
+    skip = {
+        "hugginggpt.agent.graph",
+        "hugginggpt.tools.inference.local.runners",
+        "hugginggpt.tools.mcp.__main__",
+    }
+    code = (
+        "import importlib, json, pkgutil, sys, hugginggpt\n"
+        "seen = [m.name for m in pkgutil.walk_packages(hugginggpt.__path__, 'hugginggpt.')]\n"
+        f"[importlib.import_module(name) for name in seen if name not in {skip!r}]\n"
+        "old = [n for n in sys.modules if n.partition('.')[0] in ('tools', 'agent', 'prompts')]\n"
+        "print(json.dumps({'seen': seen, 'old': old}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    found = json.loads(out.stdout)
+    root = Path(__file__).resolve().parent.parent
+    files = [p.relative_to(root) for top in ("tools", "agent", "prompts") for p in (root / top).rglob("*.py")]
+    modules = {".".join(("hugginggpt", *p.with_suffix("").parts)).removesuffix(".__init__") for p in files}
+    assert set(found["seen"]) == modules and found["old"] == []

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,15 +26,22 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A fresh venv holding only the built wheel; this venv's site-packages are visible through a .pth."""
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built by pip from the checkout."""
     root = tmp_path_factory.mktemp("wheel")
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(root / "dist"), str(REPO)],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr[-2000:]
-    (wheel,) = (root / "dist").glob("hugginggpt_langchain-*.whl")
+    (made,) = (root / "dist").glob("hugginggpt_langchain-*.whl")
+    return made
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A fresh venv holding only the built wheel; this venv's site-packages are visible through a .pth."""
+    root = tmp_path_factory.mktemp("venv")
     env_dir = root / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
@@ -70,6 +79,26 @@ def run(installed: Path, env: dict[str, str], *args: str) -> subprocess.Complete
     return subprocess.run(
         [installed / "bin" / "hugginggpt", *args], env=env, capture_output=True, text=True, timeout=120
     )
+
+
+def test_the_wheel_holds_hugginggpt_alone(wheel: Path) -> None:
+    """Issue 23.6: one top-level name in site-packages, `hugginggpt`, holding every module of the
+    repository's tools/, agent/ and prompts/ folders (as files, not links) and the system prompt."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = {info.filename for info in archive.infolist() if not info.is_dir()}
+        links = [i.filename for i in archive.infolist() if stat.S_ISLNK(i.external_attr >> 16)]
+    tops = {name.split("/")[0] for name in names}
+    assert tops == {"hugginggpt", wheel.name.split("-py")[0] + ".dist-info"} and links == []
+    sources = {
+        f"hugginggpt/{p.relative_to(REPO).as_posix()}"
+        for top in ("tools", "agent", "prompts")
+        for p in (REPO / top).rglob("*")
+        if p.suffix in (".py", ".md") and "__pycache__" not in p.parts
+    }
+    assert {n for n in names if not n.startswith(tuple(tops - {"hugginggpt"}))} == {
+        "hugginggpt/__init__.py",
+        *sources,
+    }
 
 
 def test_the_installed_packages_are_the_wheels(installed: Path, elsewhere: dict[str, str]) -> None:
