@@ -79,4 +79,4 @@ format: $(DEV_STAMP)
 	$(PY) -m ruff check --fix .
 
 clean:
-	rm -rf $(VENV) outputs test-artifacts
+	rm -rf $(VENV) outputs test-artifacts build dist *.egg-info

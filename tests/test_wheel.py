@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -23,14 +24,19 @@ from tests.stand_ins.hf_plugin import HF_TEST_TOKEN, ROUTE_HF_DIR
 from tests.stand_ins.openai_api import OpenAIStandIn
 
 REPO = Path(__file__).resolve().parent.parent
+NOT_SOURCE = (".git", ".venv", "build", "dist", "*.egg-info", "outputs", "test-artifacts", ".mcp-servers",
+              "__pycache__", ".*_cache", ".langgraph_api")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's wheel, built by pip from the checkout."""
+    """The project's wheel, built by pip from a copy of the checkout without its build outputs (an
+    in-tree build reuses build/lib, so a stale one would ship whatever an older layout left there)."""
     root = tmp_path_factory.mktemp("wheel")
+    source = root / "source"
+    shutil.copytree(REPO, source, symlinks=True, ignore=shutil.ignore_patterns(*NOT_SOURCE))
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(root / "dist"), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(root / "dist"), str(source)],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr[-2000:]
