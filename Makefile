@@ -58,6 +58,9 @@ $(MCP_STAMP):
 	npm install --silent --no-audit --no-fund --prefix .mcp-servers "@modelcontextprotocol/server-everything@$(EVERYTHING_VERSION)"
 	@touch $@
 
+# Two pytest-xdist workers: most tests wait on stand-ins and subprocesses, so two at once take ~10 minutes
+# instead of ~15 on 2 cores. `make test PYTEST_ARGS=` runs them one by one.
+PYTEST_ARGS ?= -n 2
 test: $(DEV_STAMP) $(MCP_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .

@@ -45,6 +45,9 @@ from tests.stand_ins.hf import HFStandIn
 from tests.stand_ins.hf_plugin import HF_TEST_TOKEN
 from tests.stand_ins.openai_api import OpenAIStandIn
 
+TRAVERSAL = "../" * 16 + "etc/passwd"  # /etc/passwd from the server's folder, however deep it lies
+
+
 MCP_TOKEN = "mcp-test-token-0123456789"
 
 
@@ -161,7 +164,7 @@ async def test_stdio_lists_every_tool_makes_an_image_and_finds_the_sheep(
         seen = len(hf_stand_in.requests)
         hostile = {  # refused by the tool (named by its task), or by the server for a data: URI
             "/etc/passwd": "object-detection refused its input: '/etc/passwd' is outside the allowed folders",
-            "../../../../etc/passwd": "object-detection refused its input: '../../../../etc/passwd' is outside",
+            TRAVERSAL: f"object-detection refused its input: '{TRAVERSAL}' is outside",
             "file:///etc/passwd": "object-detection refused its input: 'file:' URLs are not accepted",
             "data:image/png;base64,@@": "object_detection refused its input: image: the data: URI does not hold",
         }
