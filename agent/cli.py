@@ -13,7 +13,9 @@ import threading
 import uuid
 from collections.abc import Awaitable, Iterator
 from types import FrameType
-from typing import Any
+from typing import Any, TextIO
+
+from hugginggpt.agent.stdin_lines import StdinLines
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2  # a stop signal exits 128 + its number (130, 143)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -72,16 +74,26 @@ def list_tools(settings: Any) -> int:
     return EXIT_OK
 
 
+def lines_of(stream: TextIO) -> StdinLines | TextIO:
+    """A piped stream's lines, read so that a stop signal is never lost (the stream itself when it has no
+    file descriptor, e.g. replaced in a test)."""
+    try:
+        return StdinLines(stream)
+    except (OSError, ValueError, AttributeError):
+        return stream
+
+
 def user_turns(args: argparse.Namespace, stopper: Stopper):
     """The requests to run: --prompt, piped lines, or an interactive prompt (a stop signal ends the wait)."""
     if args.prompt is not None:
         yield args.prompt
         return
     interactive = sys.stdin.isatty()
+    piped = None if interactive else lines_of(sys.stdin)
     while True:
         try:
             with stopper.interruptible():
-                line = input("you> ") if interactive else sys.stdin.readline()
+                line = input("you> ") if piped is None else piped.readline()
         except EOFError:
             return
         if not interactive and line == "":
