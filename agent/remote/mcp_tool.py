@@ -15,15 +15,8 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from hugginggpt.agent.build import AGENT_NAME
 from hugginggpt.agent.events import ToolFinished, ToolStarted, TurnDone, args_preview
+from hugginggpt.agent.remote import turns
 from hugginggpt.agent.remote.skills import tool_description
-from hugginggpt.agent.remote.turns import (
-    BadThread,
-    RemoteAgent,
-    TurnFailed,
-    TurnResult,
-    result_of,
-    thread_name,
-)
 from hugginggpt.tools.mcp.results import failure, file_blocks
 from hugginggpt.tools.redaction import Redactor
 from hugginggpt.tools.text import invalid_arguments, shorten
@@ -46,7 +39,7 @@ class Request(BaseModel):
 
 @cache
 def _output_schema() -> dict[str, Any]:
-    return TypeAdapter(TurnResult).json_schema()
+    return TypeAdapter(turns.TurnResult).json_schema()
 
 
 def listing() -> types.Tool:
@@ -81,7 +74,7 @@ def base_url(ctx: ServerRequestContext[Any]) -> str | None:
 class AgentTool:
     """Runs one turn per `tools/call` and renders it as an MCP tool result."""
 
-    def __init__(self, remote: RemoteAgent) -> None:
+    def __init__(self, remote: turns.RemoteAgent) -> None:
         self.remote = remote
         secrets = remote.settings.secret_values()
         self.redact = Redactor(secrets)
@@ -98,10 +91,10 @@ class AgentTool:
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {shorten(params.name, 100)}")
         try:
             args = Request.model_validate(params.arguments or {})
-            thread = thread_name(args.thread, "mcp")
+            thread = turns.thread_name(args.thread, "mcp")
         except ValidationError as error:
             return failure(invalid_arguments(AGENT_NAME, error), self.redact)
-        except BadThread as error:
+        except turns.BadThread as error:
             return failure(f"{AGENT_NAME} refused its arguments: {error}", self.redact)
         steps = 0
         try:
@@ -111,12 +104,12 @@ class AgentTool:
                     await ctx.session.report_progress(steps, None, self.redact(step_line(event)))
                 elif isinstance(event, TurnDone):
                     return await asyncio.to_thread(self.render, event, base_url(ctx))
-        except TurnFailed as error:
+        except turns.TurnFailed as error:
             return failure(str(error), self.redact, {"thread": thread})
         return failure("the turn ended without an answer.", self.redact, {"thread": thread})
 
     def render(self, done: TurnDone, base: str | None) -> types.CallToolResult:
-        result = result_of(done.summary, self.remote.shelf, base)
+        result = turns.result_of(done.summary, self.remote.shelf, base)
         blocks: list[types.ContentBlock] = [types.TextContent(text=self.redact(result["answer"]))]
         for file in result["files"]:
             blocks.extend(
