@@ -290,12 +290,13 @@ def test_a_store_that_cannot_be_written_does_not_glue_the_error_to_the_answer(
 
 
 def _wait_for_inference(proc: subprocess.Popen[str], hf_stand_in: HFStandIn) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a start-up and a model turn take seconds; a loaded CI machine, more
     while time.monotonic() < deadline and not hf_stand_in.inference_requests() and proc.poll() is None:
         time.sleep(0.05)
     assert hf_stand_in.inference_requests(), "the tool call never reached the HF stand-in"
 
 
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize(
     ("signum", "code", "piped"),
     [(signal.SIGTERM, 143, False), (signal.SIGTERM, 143, True), (signal.SIGINT, 130, True)],
@@ -311,12 +312,15 @@ def test_signals_stop_the_request_in_flight_with_their_exit_code(
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     assert proc.stdin is not None
-    if piped:  # a chat whose input stays open: the next line never comes
-        proc.stdin.write(scenarios.POEM_PROMPT + "\n")
-        proc.stdin.flush()
-    _wait_for_inference(proc, hf_stand_in)
-    proc.send_signal(signum)
-    out, err = proc.communicate(timeout=60)  # a hang guard: it stops in about a second
+    try:
+        if piped:  # a chat whose input stays open: the next line never comes
+            proc.stdin.write(scenarios.POEM_PROMPT + "\n")
+            proc.stdin.flush()
+        _wait_for_inference(proc, hf_stand_in)
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=60)  # a hang guard: it stops in about a second
+    finally:
+        proc.kill()  # a failed wait must not leave the chat running into the next test's stand-in
     assert proc.returncode == code, (out, err)
     assert "Stopped" in out + err and "Traceback" not in err
     # cancelled, not waited out: the call (held 30 s by the stand-in) neither ended nor timed out
