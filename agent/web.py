@@ -362,8 +362,9 @@ class WebApp:
             view.fail(_sentence(error))
         yield gr.MultimodalTextbox(value=None, interactive=True), session.messages, panel(session), session
 
-    async def start(self, request: gr.Request) -> tuple[Session, list[dict[str, Any]], str]:
-        """A page load: a new thread, or the one named by `?thread=` (the signed-in user's) with its history."""
+    async def start(self, request: gr.Request) -> tuple[Session, list[dict[str, Any]], str, Any]:
+        """A page load: a new thread, or the one named by `?thread=` (the signed-in user's) with its history.
+        The input box opens only then, so a message typed first is not wiped by the load's result."""
         name = (dict(request.query_params) if request else {}).get("thread", "")
         user = signed_in(request)
         session = Session(thread=name, user=user) if THREAD_NAME.match(name) else Session(user=user)
@@ -374,7 +375,7 @@ class WebApp:
                 session.usages = list(state.values.get(USAGE_KEY) or [])
             except Exception as error:
                 TurnView(session).fail(_sentence(error))
-        return session, session.messages, panel(session)
+        return session, session.messages, panel(session), gr.MultimodalTextbox(interactive=True)
 
     @staticmethod
     def new_chat(request: gr.Request | None = None) -> tuple[Session, list[dict[str, Any]], str, Any]:
@@ -407,13 +408,14 @@ class WebApp:
                         file_count="multiple",
                         show_label=False,
                         autofocus=True,
+                        interactive=False,  # until the page's session is loaded (`start`)
                     )
                 with gr.Column(scale=1, min_width=280):
                     new = gr.Button("New chat", elem_id="new-chat", variant="secondary")
                     with gr.Accordion("What ran", open=True):
                         steps = gr.Markdown(panel(Session(thread="…")), elem_id="steps-panel")
             outputs = [session, chat, steps]
-            demo.load(self.start, None, outputs, api_visibility="private")
+            demo.load(self.start, None, [*outputs, box], api_visibility="private")
             turn = box.submit(
                 self.respond, [box, session], [box, chat, steps, session], api_visibility="private"
             )

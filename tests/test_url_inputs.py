@@ -136,4 +136,4 @@ def test_a_trickling_download_ends_at_its_deadline(clean_env: Path, monkeypatch:
         elapsed = time.monotonic() - started
     message = str(refused.value)
     assert message == f"'{url}' did not finish downloading within 1.5 s (HUGGINGGPT_DOWNLOAD_TIMEOUT)"
-    assert 1.5 <= elapsed < 4, elapsed
+    assert 1.5 <= elapsed < 20, elapsed  # its deadline, not the whole image (1 byte per 0.2 s: minutes)

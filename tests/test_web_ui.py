@@ -164,12 +164,16 @@ async def test_respond_streams_a_turn_and_keeps_the_thread(tmp_path: Path) -> No
         humans = [m.text for m in state.values["messages"] if isinstance(m, HumanMessage)]
         assert humans == ["Draw three sheep", "Once more, from the image"]
 
-        resumed, messages, text = await app.start(SimpleNamespace(query_params={"thread": session.thread}))
+        resumed, messages, text, box = await app.start(
+            SimpleNamespace(query_params={"thread": session.thread})
+        )
         assert resumed.thread == session.thread and "2. **text_to_image** · `org/sdxl`" in text
+        [prompt] = [b for b in app.demo.blocks.values() if getattr(b, "elem_id", None) == "prompt"]
+        assert prompt.interactive is False and box.interactive is True  # open once the session is loaded
         assert "**Conversation**: 2 turns · 4 model calls" in text  # read back from the store
         assert "**Conversation**: 2 turns · 4 model calls" in panel(session)
         assert [m["content"] for m in messages if m["role"] == "user"] == humans
-        fresh, messages, _ = await app.start(SimpleNamespace(query_params={}))
+        fresh, messages, _, _ = await app.start(SimpleNamespace(query_params={}))
         assert fresh.thread != session.thread and messages == []
     finally:
         await app.aclose()
@@ -199,7 +203,7 @@ async def test_a_plan_shows_each_step_with_its_media_live_and_resumed(
         live = steps_and_media(session.messages)
         assert live == ["✔ text_to_image", "✔ image_to_text", ".jpg"], session.messages
         assert [c["task"] for c in session.calls] == ["text_to_image", "image_to_text"]
-        _, messages, _ = await app.start(SimpleNamespace(query_params={"thread": session.thread}))
+        _, messages, _, _ = await app.start(SimpleNamespace(query_params={"thread": session.thread}))
         assert steps_and_media(messages) == live and messages[-1]["content"] == "Three sheep, captioned."
     finally:
         await app.aclose()
@@ -308,16 +312,16 @@ async def test_signed_in_users_open_only_their_own_threads(tmp_path: Path) -> No
         return SimpleNamespace(query_params={"thread": thread}, username=user)
 
     try:
-        alice, _, _ = await app.start(page("alice"))
+        alice, _, _, _ = await app.start(page("alice"))
         updates = [u async for u in app.respond("Draw three sheep", alice, page("alice"))]
         assert updates[-1][3].messages[-1]["content"] == "Here they are."
 
-        again, messages, text = await app.start(page("alice"))
+        again, messages, text, _ = await app.start(page("alice"))
         assert again.key == "alice/farm"
         assert [m["content"] for m in messages if m["role"] == "user"] == ["Draw three sheep"]
         assert "text_to_image" in text
         for thread in ("farm", "alice/farm", "alice%2Ffarm", "../alice/farm"):
-            bob, messages, text = await app.start(page("bob", thread))
+            bob, messages, text, _ = await app.start(page("bob", thread))
             assert messages == [] and "_none yet_" in text and bob.key != "alice/farm"
 
         stored = await (await app.agent()).aget_state({"configurable": {"thread_id": "alice/farm"}})
@@ -720,7 +724,6 @@ def test_browser_refuses_an_html_page_an_svg_and_an_oversized_upload(
 @needs_chromium
 def test_browser_missing_key_names_the_variable(tmp_path: Path) -> None:
     env = browser.clean_env(HF_TOKEN="hf_test_token")
-    started = time.monotonic()
     with (
         browser.app_server(env, tmp_path) as url,
         browser.browser_page(tmp_path / "profile", [], "missing-key") as page,
@@ -733,7 +736,6 @@ def test_browser_missing_key_names_the_variable(tmp_path: Path) -> None:
         page.locator("#chat").get_by_text("⚠️ OPENAI_API_KEY is not set").wait_for(timeout=SEND_TIMEOUT)
         _wait_idle(page)
         browser.screenshot(page, "web-missing-key")
-    assert time.monotonic() - started < 60
 
 
 def _sign_in(page: Any, url: str, user: str, password: str) -> None:
