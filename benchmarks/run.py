@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         got, seconds = run_one(name, extra)
         print(f"  {name}: {seconds:.0f} s", file=sys.stderr, flush=True)
+        print(table(got), file=sys.stderr, flush=True)  # as it goes: a stopped run keeps what it measured
         rows += got
     print(table(rows))
     print(f"\nMachine: {machine()}")
