@@ -54,6 +54,15 @@ async def run_graph(stack: Any, agent: Any, tag: str, graph: Any, way: str) -> d
     return {"seconds": seconds, "turns": len(requests), "tokens": prompt_tokens(requests)}
 
 
+def inject_latencies(stack: Any, graph: Any, rng: random.Random) -> dict[str, float]:
+    """Seeded latencies (TOOL_LATENCY) for the graph's tools, set on the HF stand-in, other faults cleared."""
+    latency = {n: round(rng.uniform(*TOOL_LATENCY), 2) for n in graph.nodes}
+    stack.hf.faults.reset()
+    for node, seconds in latency.items():
+        stack.hf.set_latency(seconds, task=node.replace("_", "-"))
+    return latency
+
+
 async def bench(seed: int, singles: int, chains: int, dags: int) -> dict[str, Any]:
     from benchmarks.graphs import WAYS, Graph, load_links, sample_graphs
     from hugginggpt.tools import HuggingFaceToolkit
@@ -72,10 +81,7 @@ async def bench(seed: int, singles: int, chains: int, dags: int) -> dict[str, An
                 await run_graph(stack, agent, f"[warm-{i}-{way}]", Graph("single", [tool]), way)
         stack.llm.latency = LLM_LATENCY
         for i, graph in enumerate(graphs):
-            latency = {n: round(rng.uniform(*TOOL_LATENCY), 2) for n in graph.nodes}
-            stack.hf.faults.reset()
-            for node, seconds in latency.items():
-                stack.hf.set_latency(seconds, task=node.replace("_", "-"))
+            latency = inject_latencies(stack, graph, rng)
             row: dict[str, Any] = {"graph": graph, "latency": latency}
             for way in WAYS:
                 row[way] = await run_graph(stack, agents[way], f"[g{i}-{way}]", graph, way)
@@ -137,15 +143,9 @@ def summarise(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
-    import argparse
+    from benchmarks.graphs import graph_arguments
 
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seed", type=int, default=2023)
-    parser.add_argument("--singles", type=int, default=4)
-    parser.add_argument("--chains", type=int, default=6)
-    parser.add_argument("--dags", type=int, default=10)
-    parser.add_argument("--verbose", action="store_true", help="print every graph")
-    args = parser.parse_args(argv)
+    args = graph_arguments(__doc__, singles=4).parse_args(argv)
     harness.prepare_environment()
     data = asyncio.run(bench(args.seed, args.singles, args.chains, args.dags))
     if args.verbose:

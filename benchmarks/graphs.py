@@ -8,6 +8,7 @@ model turn, dependents only after their inputs exist, files passed on by the pat
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import re
@@ -170,6 +171,18 @@ def sample_dag(rng: random.Random, links: dict[str, list[tuple[str, str]]], size
     if not (fan_out or fan_in) or len(graph.layers()) < 2:
         return None
     return graph
+
+
+def graph_arguments(description: str | None, singles: int | None = None) -> argparse.ArgumentParser:
+    """The options of a benchmark over `sample_graphs`: seed, how many of each shape, --verbose."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seed", type=int, default=2023)
+    if singles is not None:
+        parser.add_argument("--singles", type=int, default=singles)
+    parser.add_argument("--chains", type=int, default=6)
+    parser.add_argument("--dags", type=int, default=10)
+    parser.add_argument("--verbose", action="store_true", help="print every graph")
+    return parser
 
 
 def sample_graphs(seed: int, singles: int, chains: int, dags: int, max_tasks: int = 6) -> list[Graph]:

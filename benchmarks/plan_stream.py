@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from benchmarks import harness
-from benchmarks.critical_path import LLM_LATENCY, QUEUE_POLL, TOOL_LATENCY, prompt_tokens
+from benchmarks.critical_path import LLM_LATENCY, QUEUE_POLL, inject_latencies, prompt_tokens
 
 WAYS = ("task", "layer", "once", "stream")
 LABELS = {"task": "one task a turn", "layer": "layer by layer", "once": "planned once",
@@ -115,10 +115,7 @@ async def bench(seed: int, chains: int, dags: int, rates: list[float]) -> dict[s
             stack.llm.tokens_per_second = rate
             rng = random.Random(seed + 1)
             for i, graph in enumerate(graphs):
-                latency = {n: round(rng.uniform(*TOOL_LATENCY), 2) for n in graph.nodes}
-                stack.hf.faults.reset()
-                for node, seconds in latency.items():
-                    stack.hf.set_latency(seconds, task=node.replace("_", "-"))
+                latency = inject_latencies(stack, graph, rng)
                 row: dict[str, Any] = {"graph": graph, "rate": rate}
                 for way in WAYS:
                     result = await run_graph(
@@ -163,14 +160,10 @@ def summarise(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
-    import argparse
+    from benchmarks.graphs import graph_arguments
 
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seed", type=int, default=2023)
-    parser.add_argument("--chains", type=int, default=6)
-    parser.add_argument("--dags", type=int, default=10)
+    parser = graph_arguments(__doc__)
     parser.add_argument("--rates", default="25,80", help="LLM tokens/s, comma-separated")
-    parser.add_argument("--verbose", action="store_true", help="print every graph")
     args = parser.parse_args(argv)
     harness.prepare_environment()
     rates = [float(r) for r in args.rates.split(",")]
